@@ -1,0 +1,15 @@
+//! Transfer Lab: a small conv net trained in the browser (burn on WebGPU or the CPU) to show how
+//! transfer learning works. This file is the module map; each module has one job.
+
+pub mod config;   // JSON-like config objects -> typed configs, errors that name the field
+pub mod data;     // the packed MNIST asset: parse + validate, splits, subsets, batches
+pub mod device;   // WebGPU when an adapter comes up, else the CPU backend; records why
+pub mod error;    // LabError: every failure the lab reports
+pub mod lab;      // the lab's state (device, data, pretrained base) and its runs
+pub mod metrics;  // accuracy, confusion
+pub mod model;    // ConvNet: conv base + heads
+pub mod rng;      // SplitMix64: deterministic init, subsets and batches on every platform
+pub mod train;    // training loops (one file per objective) and the shared step/eval loop
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;      // the wasm-bindgen facade

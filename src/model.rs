@@ -1,0 +1,127 @@
+//! The notebook's ConvNet: a conv base (3 × Conv2d 16 filters 3×3, valid, optional ReLU, flatten
+//! to 7,744 features) and heads on top of it. Weights are drawn on the host from a seed, so the
+//! same seed gives the same net on every device.
+
+use burn::module::Param;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{Linear, LinearConfig};
+use burn::prelude::*;
+
+use crate::data::SIDE;
+use crate::rng::SplitMix64;
+
+pub const FILTERS: usize = 16;
+pub const KERNEL: usize = 3;
+/// Side of the last feature map: 28 → 26 → 24 → 22.
+pub const FEATURE_SIDE: usize = SIDE - 3 * (KERNEL - 1);
+/// Flattened features of the base: 16 × 22 × 22.
+pub const FEATURES: usize = FILTERS * FEATURE_SIDE * FEATURE_SIDE;
+
+/// What follows each convolution. `None` reproduces the notebook exactly (its convs are linear).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    Relu,
+    None,
+}
+
+impl Activation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::None => "none",
+        }
+    }
+}
+
+/// The shared convolutional base.
+#[derive(Module, Debug)]
+pub struct ConvBase {
+    pub conv1: Conv2d,
+    pub conv2: Conv2d,
+    pub conv3: Conv2d,
+    #[module(skip)]
+    pub activation: Activation,
+}
+
+/// A base with a linear classification head.
+#[derive(Module, Debug)]
+pub struct Classifier {
+    pub base: ConvBase,
+    pub head: Linear,
+}
+
+/// PyTorch's default init for conv and linear layers: U(−1/√fan_in, 1/√fan_in) for weights and
+/// biases. Values are drawn on the host in a fixed order.
+fn uniform_values(rng: &mut SplitMix64, len: usize, fan_in: usize) -> Vec<f32> {
+    let bound = 1.0 / (fan_in as f32).sqrt();
+    (0..len).map(|_| rng.uniform(-bound, bound)).collect()
+}
+
+fn conv_layer(rng: &mut SplitMix64, channels_in: usize, device: &Device) -> Conv2d {
+    let mut conv = Conv2dConfig::new([channels_in, FILTERS], [KERNEL, KERNEL]).init(device);
+    let fan_in = channels_in * KERNEL * KERNEL;
+    let weight = uniform_values(rng, FILTERS * fan_in, fan_in);
+    let bias = uniform_values(rng, FILTERS, fan_in);
+    conv.weight = Param::from_tensor(Tensor::from_data(
+        TensorData::new(weight, [FILTERS, channels_in, KERNEL, KERNEL]),
+        device,
+    ));
+    conv.bias = Some(Param::from_tensor(Tensor::from_data(TensorData::new(bias, [FILTERS]), device)));
+    conv
+}
+
+/// A linear layer `inputs → outputs` with the default init.
+pub fn linear_layer(rng: &mut SplitMix64, inputs: usize, outputs: usize, device: &Device) -> Linear {
+    let mut linear = LinearConfig::new(inputs, outputs).init(device);
+    let weight = uniform_values(rng, inputs * outputs, inputs);
+    let bias = uniform_values(rng, outputs, inputs);
+    linear.weight = Param::from_tensor(Tensor::from_data(TensorData::new(weight, [inputs, outputs]), device));
+    linear.bias = Some(Param::from_tensor(Tensor::from_data(TensorData::new(bias, [outputs]), device)));
+    linear
+}
+
+impl ConvBase {
+    pub fn init(activation: Activation, seed: u64, device: &Device) -> Self {
+        let mut rng = SplitMix64::derive(seed, 1);
+        Self {
+            conv1: conv_layer(&mut rng, 1, device),
+            conv2: conv_layer(&mut rng, FILTERS, device),
+            conv3: conv_layer(&mut rng, FILTERS, device),
+            activation,
+        }
+    }
+
+    fn act(&self, x: Tensor<4>) -> Tensor<4> {
+        match self.activation {
+            Activation::Relu => burn::tensor::activation::relu(x),
+            Activation::None => x,
+        }
+    }
+
+    /// [B, 1, 28, 28] → [B, 16, 22, 22] feature maps.
+    pub fn feature_maps(&self, images: Tensor<4>) -> Tensor<4> {
+        let x = self.act(self.conv1.forward(images)); // [B, 16, 26, 26]
+        let x = self.act(self.conv2.forward(x)); // [B, 16, 24, 24]
+        self.act(self.conv3.forward(x)) // [B, 16, 22, 22]
+    }
+
+    /// [B, 1, 28, 28] → [B, 7744] flattened features.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        let [batch, _, _, _] = images.dims();
+        self.feature_maps(images).reshape([batch, FEATURES])
+    }
+}
+
+impl Classifier {
+    /// A fresh base and head for `classes` outputs, from one seed.
+    pub fn init(activation: Activation, classes: usize, seed: u64, device: &Device) -> Self {
+        let base = ConvBase::init(activation, seed, device);
+        let head = linear_layer(&mut SplitMix64::derive(seed, 3), FEATURES, classes, device);
+        Self { base, head }
+    }
+
+    /// [B, 1, 28, 28] → [B, classes] logits.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.head.forward(self.base.forward(images))
+    }
+}

@@ -1,0 +1,11 @@
+//! Training: one file per objective, plus what they share: the host hooks, the step loop, data
+//! on the device and evaluation.
+
+pub mod device_data; // a task's images uploaded once, batches gathered on the device
+pub mod eval;        // test-set predictions and accuracy
+pub mod hooks;       // RunHooks: the host's clock, progress sink, cancel flag and event-loop pause
+pub mod run_loop;    // the shared step loop: logging, evaluation, cancellation, timing, curve
+pub mod supervised;  // supervised pretraining on a base task
+
+pub use hooks::RunHooks;
+pub use run_loop::{CurvePoint, LoopConfig, LoopResult, Progress, StepTrainer};

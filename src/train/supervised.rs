@@ -1,0 +1,114 @@
+//! Supervised pretraining: base + linear head on the labels of a base task (Adam, cross-entropy).
+
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use serde_json::Value;
+
+use super::device_data::DeviceSplit;
+use super::eval;
+use super::run_loop::StepTrainer;
+use crate::config::Fields;
+use crate::data::{BatchSampler, ClassSet, Dataset, Split, TaskSplit};
+use crate::error::LabError;
+use crate::metrics::Evaluation;
+use crate::model::{Activation, Classifier};
+
+/// The base task when none is given: the 8 digits that are neither 4 nor 9.
+pub const DEFAULT_BASE_CLASSES: [i64; 8] = [0, 1, 2, 3, 5, 6, 7, 8];
+
+#[derive(Clone, Debug)]
+pub struct SupervisedConfig {
+    pub classes: ClassSet,
+    pub steps: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub seed: u64,
+    pub log_every: usize,
+    pub eval_every: usize,
+    pub activation: Activation,
+}
+
+impl SupervisedConfig {
+    pub const FIELDS: [&'static str; 10] =
+        ["objective", "classes", "steps", "batchSize", "lr", "seed", "logEvery", "evalEvery", "activation", "note"];
+
+    pub fn parse(value: &Value, default_seed: u64) -> Result<Self, LabError> {
+        let f = Fields::new(value, "")?;
+        f.only(&Self::FIELDS)?;
+        let classes = match f.integers("classes")? {
+            Some(list) => ClassSet::new("classes", &list)?,
+            None => ClassSet::new("classes", &DEFAULT_BASE_CLASSES)?,
+        };
+        Ok(Self {
+            classes,
+            steps: f.integer("steps", 300, 1, 1_000_000)? as usize,
+            batch_size: f.integer("batchSize", 128, 1, 4096)? as usize,
+            lr: f.positive("lr", 2e-3)?,
+            seed: f.integer("seed", default_seed, 0, u32::MAX as u64)?,
+            log_every: f.integer("logEvery", 10, 1, 1_000_000)? as usize,
+            eval_every: f.integer("evalEvery", 50, 0, 1_000_000)? as usize,
+            activation: match f.choice("activation", "relu", &["relu", "none"])? {
+                "none" => Activation::None,
+                _ => Activation::Relu,
+            },
+        })
+    }
+}
+
+/// A supervised run in progress: the model on the autodiff device and its optimizer.
+pub struct SupervisedTrainer {
+    model: Option<Classifier>,
+    optim: ModuleOptimizer,
+    loss: CrossEntropyLoss,
+    train: DeviceSplit,
+    test: DeviceSplit,
+    sampler: BatchSampler,
+    batch_size: usize,
+    lr: f64,
+    classes: usize,
+}
+
+impl SupervisedTrainer {
+    /// `train_device` has autodiff, `eval_device` is the same device without it.
+    pub fn new(data: &Dataset, config: &SupervisedConfig, train_device: &Device, eval_device: &Device) -> Result<Self, LabError> {
+        let train_split = TaskSplit::of_classes(data, Split::Train, &config.classes);
+        let test_split = TaskSplit::of_classes(data, Split::Test, &config.classes);
+        if train_split.is_empty() || test_split.is_empty() {
+            return Err(LabError::config("classes", "no images of these classes in the data set"));
+        }
+        Ok(Self {
+            model: Some(Classifier::init(config.activation, config.classes.len(), config.seed, train_device)),
+            optim: AdamConfig::new().init(),
+            loss: CrossEntropyLossConfig::new().init(train_device),
+            sampler: BatchSampler::new(train_split.len(), config.seed),
+            train: DeviceSplit::upload(data, &train_split, train_device),
+            test: DeviceSplit::upload(data, &test_split, eval_device),
+            batch_size: config.batch_size,
+            lr: config.lr,
+            classes: config.classes.len(),
+        })
+    }
+
+    /// The trained model, without autodiff.
+    pub fn into_model(self) -> Classifier {
+        self.model.expect("model present between steps").valid()
+    }
+}
+
+impl StepTrainer for SupervisedTrainer {
+    fn step(&mut self, _step: usize) -> Result<Tensor<1>, LabError> {
+        let model = self.model.take().expect("model present between steps");
+        let (images, targets) = self.train.batch(self.sampler.next_batch(self.batch_size)); // [B, 1, 28, 28], [B]
+        let logits = model.forward(images); // [B, classes]
+        let loss = self.loss.forward(logits, targets); // [1]
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(self.optim.step(self.lr, model, grads));
+        Ok(loss.detach())
+    }
+
+    async fn evaluate(&mut self) -> Result<Evaluation, LabError> {
+        let model = self.model.as_ref().expect("model present between steps").valid();
+        eval::evaluate(|images| model.forward(images), &self.test, self.classes).await
+    }
+}

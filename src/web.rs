@@ -1,0 +1,230 @@
+//! The wasm-bindgen facade: JS objects in, validation, calls into the core, JS objects out.
+//! Errors become JS `Error`s whose message names the field; nothing panics across the boundary
+//! on bad input. Knows nothing of training beyond calling `lab::Lab`.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use serde::Serialize;
+use serde_json::{Map, Number, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+
+use crate::error::LabError;
+use crate::lab::{self, DatasetInfo, LabOptions};
+use crate::train::{Progress, RunHooks};
+
+pub const DEFAULT_DATA_URL: &str = "data/mnist.tlm";
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+fn js_error(error: &LabError) -> JsValue {
+    JsError::new(&error.to_string()).into()
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn to_js<T: Serialize>(value: &T) -> JsValue {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+}
+
+/// A plain JS value as JSON; a non-finite number, a function or a symbol is an error naming
+/// its field (serde would quietly turn NaN into null).
+fn js_to_json(value: &JsValue, path: &str) -> Result<Value, LabError> {
+    let name = if path.is_empty() { "config" } else { path };
+    if value.is_undefined() || value.is_null() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(x) = value.as_f64() {
+        return Number::from_f64(x)
+            .map(Value::Number)
+            .ok_or_else(|| LabError::config(name, format!("must be a finite number, got {x}")));
+    }
+    if let Some(s) = value.as_string() {
+        return Ok(Value::String(s));
+    }
+    if value.is_function() || value.is_symbol() || value.is_bigint() {
+        return Err(LabError::config(name, "must be plain data (a number, string, array or object)"));
+    }
+    if Array::is_array(value) {
+        let array: Array = value.clone().unchecked_into();
+        return array.iter().enumerate().map(|(i, item)| js_to_json(&item, &format!("{name}[{i}]"))).collect::<Result<_, _>>().map(Value::Array);
+    }
+    if value.is_object() {
+        let mut map = Map::new();
+        for key in Object::keys(value.unchecked_ref()).iter() {
+            let key = key.as_string().unwrap_or_default();
+            let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            map.insert(key.clone(), js_to_json(&get(value, &key), &child)?);
+        }
+        return Ok(Value::Object(map));
+    }
+    Err(LabError::config(name, "unsupported value"))
+}
+
+fn global_fn(name: &str) -> Result<(JsValue, Function), LabError> {
+    let global = js_sys::global();
+    let function = get(&global, name).dyn_into::<Function>().map_err(|_| LabError::Backend(format!("{name} is not available here")))?;
+    Ok((global, function))
+}
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, LabError> {
+    let fail = |why: String| LabError::Data(format!("could not load {url}: {why}"));
+    let (global, fetch) = global_fn("fetch")?;
+    let promise: Promise = fetch.call1(&global, &JsValue::from_str(url)).map_err(|e| fail(format!("{e:?}")))?.unchecked_into();
+    let response = JsFuture::from(promise).await.map_err(|e| fail(format!("{e:?}")))?;
+    if get(&response, "ok").as_bool() != Some(true) {
+        return Err(fail(format!("HTTP {}", get(&response, "status").as_f64().unwrap_or(0.0))));
+    }
+    let array_buffer: Function = get(&response, "arrayBuffer").unchecked_into();
+    let promise: Promise = array_buffer.call0(&response).map_err(|e| fail(format!("{e:?}")))?.unchecked_into();
+    let buffer = JsFuture::from(promise).await.map_err(|e| fail(format!("{e:?}")))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// Run hooks backed by the page: performance.now(), a JS progress callback, the cancel flag and
+/// a setTimeout(0) pause so clicks and messages get through between steps.
+struct WebHooks {
+    cancel: Rc<Cell<bool>>,
+    on_progress: Option<Function>,
+}
+
+impl RunHooks for WebHooks {
+    fn now_ms(&self) -> f64 {
+        let performance = get(&js_sys::global(), "performance");
+        let now = get(&performance, "now");
+        match now.dyn_ref::<Function>() {
+            Some(f) => f.call0(&performance).ok().and_then(|v| v.as_f64()).unwrap_or_else(js_sys::Date::now),
+            None => js_sys::Date::now(),
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.get()
+    }
+
+    fn progress(&mut self, progress: &Progress) {
+        if let Some(callback) = &self.on_progress {
+            if let Err(e) = callback.call1(&JsValue::NULL, &to_js(progress)) {
+                web_sys_log(&format!("onProgress threw: {e:?}"));
+            }
+        }
+    }
+
+    fn pause(&self) -> Pin<Box<dyn Future<Output = ()>>> {
+        let promise = Promise::new(&mut |resolve, _reject| {
+            if let Ok((global, set_timeout)) = global_fn("setTimeout") {
+                let _ = set_timeout.call2(&global, &resolve, &JsValue::from_f64(0.0));
+            } else {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        });
+        Box::pin(async move {
+            let _ = JsFuture::from(promise).await;
+        })
+    }
+}
+
+fn web_sys_log(message: &str) {
+    let console = get(&js_sys::global(), "console");
+    if let Ok(warn) = get(&console, "warn").dyn_into::<Function>() {
+        let _ = warn.call1(&console, &JsValue::from_str(message));
+    }
+}
+
+/// The lab as JS sees it. Long calls return Promises; while one runs, the core is taken out of
+/// its slot, so a second call is answered "busy" instead of racing it.
+#[wasm_bindgen]
+pub struct Lab {
+    core: Rc<RefCell<Option<lab::Lab>>>,
+    cancel: Rc<Cell<bool>>,
+    backend: String,
+    note: String,
+    info: DatasetInfo,
+}
+
+#[wasm_bindgen]
+impl Lab {
+    /// `Lab.create({ backend: "auto" | "webgpu" | "cpu", seed, data?: Uint8Array, dataUrl? })`.
+    pub async fn create(options: JsValue) -> Result<Lab, JsError> {
+        Self::create_inner(options).await.map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    async fn create_inner(options: JsValue) -> Result<Lab, LabError> {
+        let data = get(&options, "data");
+        let mut plain = js_to_json(&options, "")?;
+        if let Value::Object(map) = &mut plain {
+            map.remove("data");
+        }
+        let parsed = LabOptions::parse(&plain)?;
+        let bytes = if data.is_undefined() || data.is_null() {
+            let url = match plain.get("dataUrl") {
+                None | Some(Value::Null) => DEFAULT_DATA_URL.to_string(),
+                Some(Value::String(s)) => s.clone(),
+                Some(_) => return Err(LabError::config("dataUrl", "must be a string")),
+            };
+            fetch_bytes(&url).await?
+        } else if let Some(array) = data.dyn_ref::<Uint8Array>() {
+            array.to_vec()
+        } else if data.is_instance_of::<js_sys::ArrayBuffer>() {
+            Uint8Array::new(&data).to_vec()
+        } else {
+            return Err(LabError::config("data", "must be a Uint8Array or ArrayBuffer"));
+        };
+        let core = lab::Lab::create(&parsed, &bytes).await?;
+        Ok(Lab {
+            backend: core.device().kind.as_str().to_string(),
+            note: core.device().note.clone(),
+            info: core.dataset_info(),
+            core: Rc::new(RefCell::new(Some(core))),
+            cancel: Rc::new(Cell::new(false)),
+        })
+    }
+
+    /// "webgpu" or "cpu": what really runs.
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// The adapter, or why WebGPU was not used.
+    #[wasm_bindgen(getter, js_name = backendNote)]
+    pub fn backend_note(&self) -> String {
+        self.note.clone()
+    }
+
+    /// `{ images, train, test, perClass }`.
+    pub fn dataset(&self) -> JsValue {
+        to_js(&self.info)
+    }
+
+    /// Asks the running call to stop; it resolves soon with `cancelled: true`.
+    pub fn cancel(&self) {
+        self.cancel.set(true);
+    }
+
+    /// `pretrain({ objective: "supervised", classes, steps, batchSize, lr, seed, ... }, onProgress)`.
+    pub fn pretrain(&self, config: JsValue, on_progress: Option<Function>) -> Promise {
+        let (slot, cancel) = (self.core.clone(), self.cancel.clone());
+        future_to_promise(async move {
+            let config = js_to_json(&config, "").map_err(|e| js_error(&e))?;
+            let mut core = slot.borrow_mut().take().ok_or_else(|| js_error(&LabError::Busy))?;
+            cancel.set(false);
+            let mut hooks = WebHooks { cancel, on_progress };
+            let result = core.pretrain(&config, &mut hooks).await;
+            *slot.borrow_mut() = Some(core);
+            result.map(|report| to_js(&report)).map_err(|e| js_error(&e))
+        })
+    }
+}
