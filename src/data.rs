@@ -251,3 +251,46 @@ impl BatchSampler {
         batch
     }
 }
+
+/// How many labelled images a tiny task gets.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SubsetSize {
+    /// This fraction of each class's training images (at least one per class).
+    Fraction(f64),
+    /// This many training images per class (capped at what the class has).
+    ShotsPerClass(usize),
+}
+
+/// A downstream task: its classes, how many training labels it gets, and which ones.
+#[derive(Clone, Debug)]
+pub struct TaskSpec {
+    pub classes: ClassSet,
+    pub size: SubsetSize,
+    pub subset_seed: u64,
+}
+
+impl TaskSpec {
+    /// The task's labelled training images: per class, a seeded random choice from the train
+    /// split (stratified, so every class is present), in a fixed order.
+    pub fn train_subset(&self, data: &Dataset) -> TaskSplit {
+        let mut rng = SplitMix64::derive(self.subset_seed, 5);
+        let mut chosen = Vec::new();
+        for &digit in self.classes.digits() {
+            let mut pool: Vec<usize> = data.split_range(Split::Train).filter(|&i| data.label(i) == digit).collect();
+            rng.shuffle(&mut pool);
+            let take = match self.size {
+                SubsetSize::Fraction(f) => ((pool.len() as f64 * f).round() as usize).max(1),
+                SubsetSize::ShotsPerClass(k) => k,
+            };
+            pool.truncate(take.min(pool.len()));
+            chosen.extend(pool);
+        }
+        chosen.sort_unstable();
+        TaskSplit::new(data, chosen, &self.classes)
+    }
+
+    /// Every held-out image of the task's classes.
+    pub fn test_split(&self, data: &Dataset) -> TaskSplit {
+        TaskSplit::of_classes(data, Split::Test, &self.classes)
+    }
+}

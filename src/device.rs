@@ -87,7 +87,10 @@ mod gpu {
     use super::{BackendKind, LabDevice};
 
     thread_local! {
-        static WGPU: RefCell<Option<LabDevice>> = const { RefCell::new(None) };
+        /// How bringing up WebGPU went, once per page (burn's runtime registers only once).
+        static RESULT: RefCell<Option<Result<LabDevice, String>>> = const { RefCell::new(None) };
+        /// The bring-up in progress, so that concurrent `Lab.create` calls share it.
+        static PENDING: RefCell<Option<Promise>> = const { RefCell::new(None) };
     }
 
     fn get(target: &JsValue, key: &str) -> JsValue {
@@ -125,18 +128,31 @@ mod gpu {
         Ok(if parts.is_empty() { "WebGPU adapter".into() } else { format!("WebGPU adapter: {}", parts.join(", ")) })
     }
 
-    pub async fn init() -> Result<LabDevice, String> {
-        if let Some(device) = WGPU.with(|slot| slot.borrow().clone()) {
-            return Ok(device);
-        }
+    async fn bring_up() -> Result<LabDevice, String> {
         let description = probe_adapter().await?;
         let device: Device = Device::wgpu_options()
             .init_async()
             .await
             .map_err(|e| format!("burn's wgpu runtime did not start: {e}"))?;
-        let lab_device = LabDevice { device, kind: BackendKind::WebGpu, note: description };
-        WGPU.with(|slot| *slot.borrow_mut() = Some(lab_device.clone()));
-        Ok(lab_device)
+        Ok(LabDevice { device, kind: BackendKind::WebGpu, note: description })
+    }
+
+    pub async fn init() -> Result<LabDevice, String> {
+        let pending = PENDING.with(|slot| slot.borrow().clone());
+        let promise = match pending {
+            Some(promise) => promise,
+            None => {
+                let promise = wasm_bindgen_futures::future_to_promise(async {
+                    let result = bring_up().await;
+                    RESULT.with(|slot| *slot.borrow_mut() = Some(result));
+                    Ok(JsValue::UNDEFINED)
+                });
+                PENDING.with(|slot| *slot.borrow_mut() = Some(promise.clone()));
+                promise
+            }
+        };
+        let _ = JsFuture::from(promise).await;
+        RESULT.with(|slot| slot.borrow().clone()).unwrap_or_else(|| Err("WebGPU bring-up did not finish".into()))
     }
 }
 

@@ -54,7 +54,7 @@ fn js_to_json(value: &JsValue, path: &str) -> Result<Value, LabError> {
     if let Some(s) = value.as_string() {
         return Ok(Value::String(s));
     }
-    if value.is_function() || value.is_symbol() || value.is_bigint() {
+    if value.is_function() || value.is_symbol() || value.is_bigint() || js_sys::ArrayBuffer::is_view(value) || value.is_instance_of::<js_sys::ArrayBuffer>() {
         return Err(LabError::config(name, "must be plain data (a number, string, array or object)"));
     }
     if Array::is_array(value) {
@@ -63,7 +63,7 @@ fn js_to_json(value: &JsValue, path: &str) -> Result<Value, LabError> {
     }
     if value.is_object() {
         let mut map = Map::new();
-        for key in Object::keys(value.unchecked_ref()).iter() {
+        for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
             let key = key.as_string().unwrap_or_default();
             let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
             map.insert(key.clone(), js_to_json(&get(value, &key), &child)?);
@@ -74,7 +74,7 @@ fn js_to_json(value: &JsValue, path: &str) -> Result<Value, LabError> {
 }
 
 fn global_fn(name: &str) -> Result<(JsValue, Function), LabError> {
-    let global = js_sys::global();
+    let global: JsValue = js_sys::global().into();
     let function = get(&global, name).dyn_into::<Function>().map_err(|_| LabError::Backend(format!("{name} is not available here")))?;
     Ok((global, function))
 }
@@ -163,10 +163,15 @@ impl Lab {
 
     async fn create_inner(options: JsValue) -> Result<Lab, LabError> {
         let data = get(&options, "data");
-        let mut plain = js_to_json(&options, "")?;
-        if let Value::Object(map) = &mut plain {
-            map.remove("data");
+        // `data` holds bytes, not config: read every other field.
+        let rest = Object::new();
+        if options.is_object() {
+            let _ = Object::assign(&rest, options.unchecked_ref::<Object>());
+            let _ = Reflect::delete_property(&rest, &JsValue::from_str("data"));
+        } else if !options.is_undefined() && !options.is_null() {
+            return Err(LabError::config("options", "must be an object"));
         }
+        let plain = js_to_json(&rest, "")?;
         let parsed = LabOptions::parse(&plain)?;
         let bytes = if data.is_undefined() || data.is_null() {
             let url = match plain.get("dataUrl") {
@@ -215,16 +220,42 @@ impl Lab {
     }
 
     /// `pretrain({ objective: "supervised", classes, steps, batchSize, lr, seed, ... }, onProgress)`.
+    /// Replaces the lab's base when it finishes (a cancelled run keeps the old one).
     pub fn pretrain(&self, config: JsValue, on_progress: Option<Function>) -> Promise {
+        self.start(Run::Pretrain, config, on_progress)
+    }
+
+    /// `finetune({ task: { classes, fraction | shotsPerClass, subsetSeed }, strategy, alpha, beta,
+    /// norm, radius, scope, jointWeight, steps, batchSize, lr, seed }, onProgress)`.
+    /// Never changes the lab's base.
+    pub fn finetune(&self, config: JsValue, on_progress: Option<Function>) -> Promise {
+        self.start(Run::Finetune, config, on_progress)
+    }
+}
+
+/// The long calls, all run the same way.
+#[derive(Clone, Copy)]
+enum Run {
+    Pretrain,
+    Finetune,
+}
+
+impl Lab {
+    /// Takes the core out of its slot for the whole call (a second call meanwhile gets "busy"),
+    /// runs it with the page's hooks, and always puts the core back.
+    fn start(&self, run: Run, config: JsValue, on_progress: Option<Function>) -> Promise {
         let (slot, cancel) = (self.core.clone(), self.cancel.clone());
         future_to_promise(async move {
             let config = js_to_json(&config, "").map_err(|e| js_error(&e))?;
             let mut core = slot.borrow_mut().take().ok_or_else(|| js_error(&LabError::Busy))?;
             cancel.set(false);
             let mut hooks = WebHooks { cancel, on_progress };
-            let result = core.pretrain(&config, &mut hooks).await;
+            let result = match run {
+                Run::Pretrain => core.pretrain(&config, &mut hooks).await.map(|r| to_js(&r)),
+                Run::Finetune => core.finetune(&config, &mut hooks).await.map(|r| to_js(&r)),
+            };
             *slot.borrow_mut() = Some(core);
-            result.map(|report| to_js(&report)).map_err(|e| js_error(&e))
+            result.map_err(|e| js_error(&e))
         })
     }
 }

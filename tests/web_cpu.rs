@@ -55,6 +55,36 @@ async fn fifty_cpu_steps_halve_the_loss_and_bad_configs_reject() {
     assert!(events >= 6);
 }
 
+#[wasm_bindgen_test]
+async fn every_strategy_runs_on_cpu_and_cancel_leaves_the_lab_usable() {
+    let lab = create("cpu").await.unwrap();
+    let error = finetune(&lab, serde_json::json!({ "strategy": "full" })).await.err().unwrap();
+    assert!(error_message(&error).contains("pretrain first"), "{}", error_message(&error));
+    pretrain(&lab, serde_json::json!({ "steps": 20, "batchSize": 64, "evalEvery": 0 })).await.unwrap();
+    run_every_strategy(&lab, 5, 16).await;
+    for (config, field) in [
+        (serde_json::json!({ "strategy": "nope" }), "strategy:"),
+        (serde_json::json!({ "strategy": "ball", "norm": "l7" }), "norm:"),
+        (serde_json::json!({ "strategy": "ball", "radius": 0 }), "radius:"),
+        (serde_json::json!({ "task": { "fraction": 2 } }), "task.fraction:"),
+        (serde_json::json!({ "steps": 0 }), "steps:"),
+    ] {
+        let error = finetune(&lab, config).await.err().expect("rejected");
+        assert!(error_message(&error).starts_with(field), "{}", error_message(&error));
+    }
+
+    // Cancel: a long run resolves soon with cancelled = true, and the lab still works.
+    let promise = lab.pretrain(js(serde_json::json!({ "steps": 100000, "batchSize": 32, "logEvery": 1 })), None);
+    let busy = wasm_bindgen_futures::JsFuture::from(lab.finetune(js(serde_json::json!({ "strategy": "full" })), None)).await.err().unwrap();
+    assert!(error_message(&busy).contains("busy"), "{}", error_message(&busy));
+    lab.cancel();
+    let report = wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+    assert_eq!(get(&report, "cancelled").as_bool(), Some(true));
+    assert!(num(&report, "steps") < 100000.0);
+    let after = finetune(&lab, serde_json::json!({ "strategy": "frozen", "steps": 3, "evalEvery": 0 })).await.unwrap();
+    assert_eq!(get(&after, "cancelled").as_bool(), Some(false));
+}
+
 fn web_sys_log(message: &str) {
     wasm_bindgen_test::console_log!("{message}");
 }

@@ -31,3 +31,11 @@ async fn webgpu_matches_cpu_at_step_one_and_learns() {
     assert!(g.last().unwrap() < &(g[0] - 0.1), "webgpu loss did not fall: {g:?}");
     assert!(num(&gpu_report, "testAccuracy") > 0.0);
 }
+
+#[wasm_bindgen_test]
+async fn every_strategy_runs_on_webgpu() {
+    let lab = create("webgpu").await.unwrap();
+    assert_eq!(lab.backend(), "webgpu");
+    pretrain(&lab, serde_json::json!({ "steps": 3, "batchSize": 16, "evalEvery": 0 })).await.unwrap();
+    run_every_strategy(&lab, 2, 8).await;
+}

@@ -1,8 +1,10 @@
 //! Training: one file per objective, plus what they share: the host hooks, the step loop, data
 //! on the device and evaluation.
 
+pub mod constraints; // L2-SP penalty, projection into a ball around w₀
 pub mod device_data; // a task's images uploaded once, batches gathered on the device
 pub mod eval;        // test-set predictions and accuracy
+pub mod finetune;    // fine-tuning a pretrained base on a tiny task, every strategy
 pub mod hooks;       // RunHooks: the host's clock, progress sink, cancel flag and event-loop pause
 pub mod run_loop;    // the shared step loop: logging, evaluation, cancellation, timing, curve
 pub mod supervised;  // supervised pretraining on a base task

@@ -44,6 +44,7 @@ pub struct CurvePoint {
 }
 
 /// One objective's training state.
+#[allow(async_fn_in_trait)] // used only inside this crate, on one thread
 pub trait StepTrainer {
     /// One optimizer step on the `step`-th batch; returns that batch's loss, not yet read back.
     fn step(&mut self, step: usize) -> Result<Tensor<1>, LabError>;

@@ -51,3 +51,66 @@ pub fn curve_losses(report: &JsValue) -> Vec<f64> {
     let curve: js_sys::Array = get(report, "curve").unchecked_into();
     curve.iter().map(|p| num(&p, "loss")).collect()
 }
+
+/// Runs `lab.finetune(config)`.
+pub async fn finetune(lab: &Lab, config: serde_json::Value) -> Result<JsValue, JsValue> {
+    JsFuture::from(lab.finetune(js(config), None)).await
+}
+
+/// The strategies and settings every browser test runs.
+pub fn all_strategies() -> Vec<serde_json::Value> {
+    use serde_json::json;
+    vec![
+        json!({ "strategy": "scratch" }),
+        json!({ "strategy": "frozen" }),
+        json!({ "strategy": "full" }),
+        json!({ "strategy": "joint", "jointWeight": 0.5 }),
+        json!({ "strategy": "l2sp", "alpha": 0.1, "beta": 0.01 }),
+        json!({ "strategy": "ball", "norm": "l2", "radius": 0.5 }),
+        json!({ "strategy": "ball", "norm": "linf", "radius": 0.01, "scope": "base" }),
+        json!({ "strategy": "ball", "norm": "l1", "radius": 5.0 }),
+    ]
+}
+
+/// Every strategy through `lab.finetune`, each report's fields filled.
+pub async fn run_every_strategy(lab: &Lab, steps: u32, batch_size: u32) {
+    for settings in all_strategies() {
+        let mut config = settings.clone();
+        let common = serde_json::json!({ "task": { "classes": [4, 9], "fraction": 0.02, "subsetSeed": 1 }, "steps": steps, "batchSize": batch_size, "logEvery": 1, "evalEvery": 0 });
+        config.as_object_mut().unwrap().extend(common.as_object().unwrap().clone());
+        let report = finetune(lab, config).await.unwrap_or_else(|e| panic!("{settings}: {}", error_message(&e)));
+        let strategy = settings["strategy"].as_str().unwrap();
+        assert_eq!(get(&report, "strategy").as_string().unwrap(), strategy);
+        assert_eq!(num(&report, "steps"), steps as f64);
+        assert_eq!(get(&report, "cancelled").as_bool(), Some(false));
+        assert_eq!(get(&report, "backend").as_string().unwrap(), lab.backend());
+        let accuracy = num(&report, "testAccuracy");
+        assert!((0.0..=1.0).contains(&accuracy));
+        assert!(num(&report, "msPerStep") > 0.0);
+        assert!(num(&report, "finalLoss").is_finite());
+        assert_eq!(curve_losses(&report).len(), steps as usize);
+        let confusion: js_sys::Array = get(&report, "confusion").unchecked_into();
+        assert_eq!(confusion.length(), 2);
+        let task = get(&report, "task");
+        assert!(num(&task, "trainImages") >= 28.0 && num(&task, "testImages") > 300.0);
+        let drift = get(&report, "drift");
+        let per_layer: js_sys::Array = get(&drift, "perLayer").unchecked_into();
+        assert_eq!(per_layer.length(), 3);
+        let total_l2 = num(&get(&drift, "total"), "l2");
+        match strategy {
+            "frozen" => assert_eq!(total_l2, 0.0),
+            "ball" => {
+                let norm = settings["norm"].as_str().unwrap();
+                let radius = settings["radius"].as_f64().unwrap();
+                let size = num(&get(&drift, "total"), norm);
+                let bound = if settings.get("scope").is_some() { radius } else { radius * 3.0 };
+                assert!(size <= bound + 1e-5, "{settings}: drift {size}");
+            }
+            _ => assert!(total_l2 > 0.0, "{strategy} did not move the base"),
+        }
+        if strategy != "scratch" {
+            assert!(num(&report, "baseTaskAccuracy") > 0.0);
+        }
+        wasm_bindgen_test::console_log!("{strategy}: accuracy {accuracy:.3}, {:.1} ms/step", num(&report, "msPerStep"));
+    }
+}
