@@ -36,25 +36,33 @@ fn main() {
     let steps: u64 = arg("--steps", "300").parse().expect("--steps N");
     let pretrain_steps: u64 = arg("--pretrain-steps", "300").parse().expect("--pretrain-steps N");
     let out = arg("--out", "bench-results/transfer.json");
+    let activation = arg("--activation", "relu");
+    let batch: u64 = arg("--batch", "32").parse().expect("--batch N");
+    let only = arg("--only", "");
+    let pretrain_lr: f64 = arg("--pretrain-lr", "0.002").parse().expect("--pretrain-lr X");
+    let lr: f64 = arg("--lr", "0.001").parse().expect("--lr X");
     let mut lab = pollster::block_on(Lab::create(&LabOptions { backend: BackendChoice::Cpu, seed: 0 }, ASSET)).unwrap();
-    let pretrain = json!({ "objective": "supervised", "classes": [0, 1, 2, 3, 5, 6, 7, 8], "steps": pretrain_steps, "lr": 2e-3, "seed": 0, "evalEvery": 0 });
+    let pretrain = json!({ "objective": "supervised", "classes": [0, 1, 2, 3, 5, 6, 7, 8], "steps": pretrain_steps, "lr": pretrain_lr, "seed": 0, "evalEvery": 0, "activation": activation });
     let report = pollster::block_on(lab.pretrain(&pretrain, &mut NativeHooks::default())).unwrap();
     println!(
         "pretrained on 8 digits ({} steps): base-task test accuracy {:.2} %",
         pretrain_steps,
         report.test_accuracy.unwrap() * 100.0
     );
-    println!("4 vs 9 from 2 % of the training 4s and 9s; {steps} steps, Adam 1e-3, batch 32; {seeds} subset seeds");
+    println!("4 vs 9 from 2 % of the training 4s and 9s; {steps} steps, Adam {lr}, batch {batch}; {seeds} subset seeds; activation {activation}");
     println!("{:<24} {:>16} {:>12} {:>14}", "strategy", "test acc %", "base task %", "drift L2");
     let mut rows = Vec::new();
     for (label, settings) in strategies() {
+        if !only.is_empty() && !only.split(',').any(|o| label.starts_with(o)) {
+            continue;
+        }
         let mut accuracies = Vec::new();
         let mut base_task = Vec::new();
         let mut drift = Vec::new();
         let mut train_images = 0;
         for seed in 0..seeds {
             let mut config = settings.clone();
-            let extra = json!({ "task": { "classes": [4, 9], "fraction": 0.02, "subsetSeed": seed }, "seed": seed, "steps": steps, "batchSize": 32, "lr": 1e-3, "evalEvery": 0 });
+            let extra = json!({ "task": { "classes": [4, 9], "fraction": 0.02, "subsetSeed": seed }, "seed": seed, "steps": steps, "batchSize": batch, "lr": lr, "evalEvery": 0 });
             config.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
             let r = pollster::block_on(lab.finetune(&config, &mut NativeHooks::default())).unwrap();
             accuracies.push(r.test_accuracy.unwrap() * 100.0);

@@ -69,7 +69,7 @@ fn projections_land_in_the_ball_and_leave_inside_points_alone() {
             let p = host(project(t, norm, radius));
             let size = match norm {
                 BallNorm::L2 => p.iter().map(|x| x * x).sum::<f64>().sqrt(),
-                BallNorm::Linf => p.iter().fold(0.0, |m, x| m.max(x.abs())),
+                BallNorm::Linf => p.iter().fold(0.0f64, |m, x| m.max(x.abs())),
                 BallNorm::L1 => l1(&p),
             };
             assert!(size <= radius + 1e-6, "{norm:?} radius {radius}: norm {size}");
@@ -115,7 +115,7 @@ fn project_base_bounds_every_layer() {
 fn norm_of(norm: BallNorm, d: &[f64]) -> f64 {
     match norm {
         BallNorm::L2 => d.iter().map(|x| x * x).sum::<f64>().sqrt(),
-        BallNorm::Linf => d.iter().fold(0.0, |m, x| m.max(x.abs())),
+        BallNorm::Linf => d.iter().fold(0.0f64, |m, x| m.max(x.abs())),
         BallNorm::L1 => l1(d),
     }
 }

@@ -48,6 +48,11 @@ pub struct Ball {
 /// Bisection steps for the L1 threshold; 2⁻⁶⁰ of the largest offset is below f32 resolution.
 const L1_BISECTION_STEPS: usize = 60;
 
+/// Points outside the ball are projected onto radius ε·(1 − 10⁻⁵): f32 sums over thousands of
+/// weights round by up to a few 10⁻⁶ relative, and the result must never measure more than ε.
+/// (Points inside ε are still left exactly as they are.)
+pub const ROUNDING_MARGIN: f64 = 1e-5;
+
 /// The conv layers of a base, by name.
 pub fn base_layers(base: &ConvBase) -> [(&'static str, &Conv2d); 3] {
     [("conv1", &base.conv1), ("conv2", &base.conv2), ("conv3", &base.conv3)]
@@ -77,16 +82,18 @@ pub fn l2sp_penalty(base: &ConvBase, start: &ConvBase, head_weight: Tensor<2>, a
     base_term + head_term
 }
 
-/// The Euclidean projection of `offset` onto the `norm` ball of `radius` around 0.
-/// A vector already inside comes back bit-identical.
+/// The Euclidean projection of `offset` onto the `norm` ball of `radius` around 0 (for L2 and
+/// L1 onto radius·(1 − ROUNDING_MARGIN), see there). A vector already inside comes back
+/// bit-identical.
 pub fn project(offset: Tensor<1>, norm: BallNorm, radius: f64) -> Tensor<1> {
     let [n] = offset.dims();
+    let target = radius * (1.0 - ROUNDING_MARGIN);
     match norm {
         BallNorm::Linf => offset.clamp(-radius, radius),
         BallNorm::L2 => {
             let length = offset.clone().powf_scalar(2.0).sum().sqrt(); // [1]
             let outside = length.clone().greater_elem(radius).expand([n]); // [n]
-            let scaled = offset.clone() * length.recip().mul_scalar(radius); // [n]
+            let scaled = offset.clone() * length.recip().mul_scalar(target); // [n]
             offset.mask_where(outside, scaled)
         }
         BallNorm::L1 => {
@@ -97,7 +104,7 @@ pub fn project(offset: Tensor<1>, norm: BallNorm, radius: f64) -> Tensor<1> {
             let mut hi = magnitude.clone().max(); // [1]
             for _ in 0..L1_BISECTION_STEPS {
                 let mid = (lo.clone() + hi.clone()).mul_scalar(0.5); // [1]
-                let excess = (magnitude.clone() - mid.clone()).clamp_min(0.0).sum().sub_scalar(radius); // [1]
+                let excess = (magnitude.clone() - mid.clone()).clamp_min(0.0).sum().sub_scalar(target); // [1]
                 let too_small = excess.greater_elem(0.0); // θ > mid
                 lo = lo.mask_where(too_small.clone(), mid.clone());
                 hi = mid.mask_where(too_small, hi);
@@ -105,7 +112,7 @@ pub fn project(offset: Tensor<1>, norm: BallNorm, radius: f64) -> Tensor<1> {
             // ... then solve exactly on the support it found: θ = (Σ_S |d| − ε) / |S|.
             let support = magnitude.clone().greater(lo.expand([n])).float(); // [n] of 0/1
             let count = support.clone().sum().clamp_min(1.0); // [1]
-            let theta = ((magnitude.clone() * support).sum().sub_scalar(radius) / count).clamp_min(0.0); // [1]
+            let theta = ((magnitude.clone() * support).sum().sub_scalar(target) / count).clamp_min(0.0); // [1]
             let shrunk = (magnitude - theta.expand([n])).clamp_min(0.0) * offset.clone().sign(); // [n]
             offset.mask_where(outside, shrunk)
         }
