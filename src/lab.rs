@@ -14,7 +14,7 @@ use crate::model::{Activation, Classifier, ConvBase};
 use crate::train::device_data::DeviceSplit;
 use crate::train::eval;
 use crate::train::finetune::{FinetuneConfig, FinetuneModel, FinetuneTrainer, StartingPoint, Strategy};
-use crate::train::run_loop::{self, CurvePoint, LoopConfig};
+use crate::train::run_loop::{self, CurvePoint};
 use crate::train::supervised::{SupervisedConfig, SupervisedTrainer};
 use crate::train::RunHooks;
 
@@ -154,12 +154,7 @@ impl Lab {
         let objective = Fields::new(config, "")?.choice("objective", "supervised", &["supervised"])?;
         let config = SupervisedConfig::parse(config, self.seed)?;
         let mut trainer = SupervisedTrainer::new(&self.data, &config, &self.device.autodiff(), &self.device.device)?;
-        let loop_config = LoopConfig {
-            phase: "pretrain",
-            steps: config.steps,
-            log_every: config.log_every,
-            eval_every: config.eval_every,
-        };
+        let loop_config = config.run.loop_config("pretrain");
         let result = run_loop::run(&loop_config, &mut trainer, hooks).await?;
         let report = PretrainReport {
             objective,
@@ -190,7 +185,7 @@ impl Lab {
         match (config.strategy, &self.base) {
             (Strategy::Scratch, base) => {
                 let activation = base.as_ref().map_or(Activation::Relu, |b| b.model.base.activation);
-                Ok(StartingPoint { base: ConvBase::init(activation, config.seed, &train_device), base_head: None, base_classes: None })
+                Ok(StartingPoint { base: ConvBase::init(activation, config.run.seed, &train_device), base_head: None, base_classes: None })
             }
             (strategy, None) => Err(LabError::config(
                 "strategy",
@@ -211,12 +206,7 @@ impl Lab {
         let base_head = start.base_head.as_ref().map(|h| h.valid());
         let base_classes = start.base_classes.clone();
         let mut trainer = FinetuneTrainer::new(&self.data, &config, start, &self.device.autodiff(), &self.device.device)?;
-        let loop_config = LoopConfig {
-            phase: "finetune",
-            steps: config.steps,
-            log_every: config.log_every,
-            eval_every: config.eval_every,
-        };
+        let loop_config = config.run.loop_config("finetune");
         let result = run_loop::run(&loop_config, &mut trainer, hooks).await?;
         let drift = metrics::base_drift(&trainer.model().base, trainer.start()).await?;
         let task = TaskInfo {
@@ -241,7 +231,7 @@ impl Lab {
             steps: result.steps_done,
             cancelled: result.cancelled,
             backend: self.device.kind.as_str(),
-            seed: config.seed,
+            seed: config.run.seed,
             ms_per_step: result.ms_per_step,
             final_loss: result.final_loss,
             test_accuracy: result.last_eval.as_ref().map(|e| e.accuracy),

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::constraints::{self, Ball, BallNorm, BallScope};
 use super::device_data::DeviceSplit;
 use super::eval;
-use super::run_loop::StepTrainer;
+use super::run_loop::{RunSettings, StepTrainer};
 use crate::config::Fields;
 use crate::data::{BatchSampler, ClassSet, Dataset, Split, SubsetSize, TaskSpec, TaskSplit};
 use crate::error::LabError;
@@ -67,24 +67,17 @@ pub struct FinetuneConfig {
     pub beta: f64,
     pub ball: Ball,
     pub joint_weight: f64,
-    pub steps: usize,
-    pub batch_size: usize,
-    pub lr: f64,
-    pub seed: u64,
-    pub log_every: usize,
-    pub eval_every: usize,
+    pub run: RunSettings,
 }
 
 impl FinetuneConfig {
-    pub const FIELDS: [&'static str; 15] = [
-        "task", "strategy", "alpha", "beta", "norm", "radius", "scope", "jointWeight", "steps", "batchSize", "lr",
-        "seed", "logEvery", "evalEvery", "note",
-    ];
+    pub const FIELDS: [&'static str; 9] =
+        ["task", "strategy", "alpha", "beta", "norm", "radius", "scope", "jointWeight", "note"];
     pub const TASK_FIELDS: [&'static str; 4] = ["classes", "fraction", "shotsPerClass", "subsetSeed"];
 
     pub fn parse(value: &Value, default_seed: u64) -> Result<Self, LabError> {
         let f = Fields::new(value, "")?;
-        f.only(&Self::FIELDS)?;
+        f.only(&[&Self::FIELDS[..], &RunSettings::FIELDS[..]].concat())?;
         let strategy = f.choice("strategy", "full", &Strategy::NAMES)?;
         let task = parse_task(&f.object("task")?)?;
         Ok(Self {
@@ -105,12 +98,7 @@ impl FinetuneConfig {
                 },
             },
             joint_weight: f.non_negative("jointWeight", 1.0)?,
-            steps: f.integer("steps", 300, 1, 1_000_000)? as usize,
-            batch_size: f.integer("batchSize", 32, 1, 4096)? as usize,
-            lr: f.positive("lr", 1e-3)?,
-            seed: f.integer("seed", default_seed, 0, u32::MAX as u64)?,
-            log_every: f.integer("logEvery", 10, 1, 1_000_000)? as usize,
-            eval_every: f.integer("evalEvery", 50, 0, 1_000_000)? as usize,
+            run: RunSettings::parse(&f, 32, 1e-3, default_seed)?,
         })
     }
 }
@@ -180,7 +168,7 @@ impl FinetuneTrainer {
         if train_split.is_empty() || test_split.is_empty() {
             return Err(LabError::config("task.classes", "no images of these classes in the data set"));
         }
-        let head = linear_layer(&mut SplitMix64::derive(config.seed, 4), FEATURES, classes.len(), train_device);
+        let head = linear_layer(&mut SplitMix64::derive(config.run.seed, 4), FEATURES, classes.len(), train_device);
         let base = match config.strategy {
             Strategy::Frozen => start.base.clone().no_grad(),
             _ => start.base.clone(),
@@ -188,7 +176,7 @@ impl FinetuneTrainer {
         let base_train = match (config.strategy, &start.base_classes) {
             (Strategy::Joint, Some(base_classes)) => {
                 let split = TaskSplit::of_classes(data, Split::Train, base_classes);
-                let sampler = BatchSampler::new(split.len(), config.seed ^ 0x5eed);
+                let sampler = BatchSampler::new(split.len(), config.run.seed ^ 0x5eed);
                 Some((DeviceSplit::upload(data, &split, train_device), sampler))
             }
             (Strategy::Joint, None) => {
@@ -204,7 +192,7 @@ impl FinetuneTrainer {
             config: config.clone(),
             optim: AdamConfig::new().init(),
             loss: CrossEntropyLossConfig::new().init(train_device),
-            sampler: BatchSampler::new(train_split.len(), config.seed),
+            sampler: BatchSampler::new(train_split.len(), config.run.seed),
             train_images: train_split.len(),
             train: DeviceSplit::upload(data, &train_split, train_device),
             test: DeviceSplit::upload(data, &test_split, eval_device),
@@ -238,12 +226,12 @@ impl FinetuneTrainer {
 impl StepTrainer for FinetuneTrainer {
     fn step(&mut self, _step: usize) -> Result<Tensor<1>, LabError> {
         let model = self.model.take().expect("model present between steps");
-        let (images, targets) = self.train.batch(self.sampler.next_batch(self.config.batch_size)); // [B, 1, 28, 28], [B]
+        let (images, targets) = self.train.batch(self.sampler.next_batch(self.config.run.batch_size)); // [B, 1, 28, 28], [B]
         let task_loss = self.loss.forward(model.forward(images), targets); // [1]
         let loss = match self.strategy {
             Strategy::Joint => {
                 let (split, sampler) = self.base_train.as_mut().expect("joint has the base task");
-                let (base_images, base_targets) = split.batch(sampler.next_batch(self.config.batch_size));
+                let (base_images, base_targets) = split.batch(sampler.next_batch(self.config.run.batch_size));
                 let base_head = model.base_head.as_ref().expect("joint has the base head");
                 let base_logits = base_head.forward(model.base.forward(base_images)); // [B, base classes]
                 self.loss.forward(base_logits, base_targets) + task_loss.mul_scalar(self.config.joint_weight)
@@ -261,7 +249,7 @@ impl StepTrainer for FinetuneTrainer {
             _ => task_loss,
         };
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let mut model = self.optim.step(self.config.lr, model, grads);
+        let mut model = self.optim.step(self.config.run.lr, model, grads);
         if self.strategy == Strategy::Ball {
             model.base = constraints::project_base(model.base, &self.start, &self.config.ball);
         }

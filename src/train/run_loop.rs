@@ -6,6 +6,7 @@ use burn::prelude::*;
 use serde::Serialize;
 
 use super::hooks::RunHooks;
+use crate::config::Fields;
 use crate::error::LabError;
 use crate::metrics::Evaluation;
 
@@ -18,6 +19,37 @@ pub struct LoopConfig {
     pub log_every: usize,
     /// Evaluate on the test split every this many steps (and at the last); 0 = only at the end.
     pub eval_every: usize,
+}
+
+/// The settings every training run shares, read from the run's config object.
+#[derive(Clone, Debug)]
+pub struct RunSettings {
+    pub steps: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub seed: u64,
+    pub log_every: usize,
+    pub eval_every: usize,
+}
+
+impl RunSettings {
+    pub const FIELDS: [&'static str; 6] = ["steps", "batchSize", "lr", "seed", "logEvery", "evalEvery"];
+
+    /// `batch_size` and `lr` are this kind of run's defaults.
+    pub fn parse(f: &Fields, batch_size: u64, lr: f64, default_seed: u64) -> Result<Self, LabError> {
+        Ok(Self {
+            steps: f.integer("steps", 300, 1, 1_000_000)? as usize,
+            batch_size: f.integer("batchSize", batch_size, 1, 4096)? as usize,
+            lr: f.positive("lr", lr)?,
+            seed: f.integer("seed", default_seed, 0, u32::MAX as u64)?,
+            log_every: f.integer("logEvery", 10, 1, 1_000_000)? as usize,
+            eval_every: f.integer("evalEvery", 50, 0, 1_000_000)? as usize,
+        })
+    }
+
+    pub fn loop_config(&self, phase: &'static str) -> LoopConfig {
+        LoopConfig { phase, steps: self.steps, log_every: self.log_every, eval_every: self.eval_every }
+    }
 }
 
 /// What the host sees at each logged step.

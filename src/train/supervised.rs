@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::device_data::DeviceSplit;
 use super::eval;
-use super::run_loop::StepTrainer;
+use super::run_loop::{RunSettings, StepTrainer};
 use crate::config::Fields;
 use crate::data::{BatchSampler, ClassSet, Dataset, Split, TaskSplit};
 use crate::error::LabError;
@@ -20,34 +20,23 @@ pub const DEFAULT_BASE_CLASSES: [i64; 8] = [0, 1, 2, 3, 5, 6, 7, 8];
 #[derive(Clone, Debug)]
 pub struct SupervisedConfig {
     pub classes: ClassSet,
-    pub steps: usize,
-    pub batch_size: usize,
-    pub lr: f64,
-    pub seed: u64,
-    pub log_every: usize,
-    pub eval_every: usize,
+    pub run: RunSettings,
     pub activation: Activation,
 }
 
 impl SupervisedConfig {
-    pub const FIELDS: [&'static str; 10] =
-        ["objective", "classes", "steps", "batchSize", "lr", "seed", "logEvery", "evalEvery", "activation", "note"];
+    pub const FIELDS: [&'static str; 4] = ["objective", "classes", "activation", "note"];
 
     pub fn parse(value: &Value, default_seed: u64) -> Result<Self, LabError> {
         let f = Fields::new(value, "")?;
-        f.only(&Self::FIELDS)?;
+        f.only(&[&Self::FIELDS[..], &RunSettings::FIELDS[..]].concat())?;
         let classes = match f.integers("classes")? {
             Some(list) => ClassSet::new("classes", &list)?,
             None => ClassSet::new("classes", &DEFAULT_BASE_CLASSES)?,
         };
         Ok(Self {
             classes,
-            steps: f.integer("steps", 300, 1, 1_000_000)? as usize,
-            batch_size: f.integer("batchSize", 128, 1, 4096)? as usize,
-            lr: f.positive("lr", 2e-3)?,
-            seed: f.integer("seed", default_seed, 0, u32::MAX as u64)?,
-            log_every: f.integer("logEvery", 10, 1, 1_000_000)? as usize,
-            eval_every: f.integer("evalEvery", 50, 0, 1_000_000)? as usize,
+            run: RunSettings::parse(&f, 128, 2e-3, default_seed)?,
             activation: match f.choice("activation", "relu", &["relu", "none"])? {
                 "none" => Activation::None,
                 _ => Activation::Relu,
@@ -78,14 +67,14 @@ impl SupervisedTrainer {
             return Err(LabError::config("classes", "no images of these classes in the data set"));
         }
         Ok(Self {
-            model: Some(Classifier::init(config.activation, config.classes.len(), config.seed, train_device)),
+            model: Some(Classifier::init(config.activation, config.classes.len(), config.run.seed, train_device)),
             optim: AdamConfig::new().init(),
             loss: CrossEntropyLossConfig::new().init(train_device),
-            sampler: BatchSampler::new(train_split.len(), config.seed),
+            sampler: BatchSampler::new(train_split.len(), config.run.seed),
             train: DeviceSplit::upload(data, &train_split, train_device),
             test: DeviceSplit::upload(data, &test_split, eval_device),
-            batch_size: config.batch_size,
-            lr: config.lr,
+            batch_size: config.run.batch_size,
+            lr: config.run.lr,
             classes: config.classes.len(),
         })
     }
