@@ -41,6 +41,8 @@ fn main() {
     let only = arg("--only", "");
     let pretrain_lr: f64 = arg("--pretrain-lr", "0.002").parse().expect("--pretrain-lr X");
     let lr: f64 = arg("--lr", "0.001").parse().expect("--lr X");
+    let eval_every: u64 = arg("--eval-every", "0").parse().expect("--eval-every N");
+    let mut curves = Vec::new();
     let mut lab = pollster::block_on(Lab::create(&LabOptions { backend: BackendChoice::Cpu, seed: 0 }, ASSET)).unwrap();
     let pretrain = json!({ "objective": "supervised", "classes": [0, 1, 2, 3, 5, 6, 7, 8], "steps": pretrain_steps, "lr": pretrain_lr, "seed": 0, "evalEvery": 0, "activation": activation });
     let report = pollster::block_on(lab.pretrain(&pretrain, &mut NativeHooks::default())).unwrap();
@@ -62,7 +64,7 @@ fn main() {
         let mut train_images = 0;
         for seed in 0..seeds {
             let mut config = settings.clone();
-            let extra = json!({ "task": { "classes": [4, 9], "fraction": 0.02, "subsetSeed": seed }, "seed": seed, "steps": steps, "batchSize": batch, "lr": lr, "evalEvery": 0 });
+            let extra = json!({ "task": { "classes": [4, 9], "fraction": 0.02, "subsetSeed": seed }, "seed": seed, "steps": steps, "batchSize": batch, "lr": lr, "evalEvery": eval_every });
             config.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
             let r = pollster::block_on(lab.finetune(&config, &mut NativeHooks::default())).unwrap();
             accuracies.push(r.test_accuracy.unwrap() * 100.0);
@@ -70,6 +72,11 @@ fn main() {
                 base_task.push(b * 100.0);
             }
             drift.push(r.drift.total.l2);
+            if eval_every > 0 {
+                let points: Vec<String> =
+                    r.curve.iter().filter_map(|p| p.test_accuracy.map(|a| format!("{}:{:.1}", p.step, a * 100.0))).collect();
+                curves.push(format!("{label} seed {seed}: {}", points.join(" ")));
+            }
             train_images = r.task.train_images;
         }
         let (mean, std) = mean_std(&accuracies);
@@ -77,6 +84,9 @@ fn main() {
         println!("{label:<24} {:>9.2} ± {:<4.2} {base:>12} {:>14.3}", mean, std, mean_std(&drift).0);
         rows.push(json!({ "label": label, "settings": settings, "meanAccuracy": mean, "stdAccuracy": std, "accuracies": accuracies,
                           "baseTaskAccuracies": base_task, "meanDriftL2": mean_std(&drift).0, "trainImages": train_images }));
+    }
+    for curve in &curves {
+        println!("{curve}");
     }
     if let Some(dir) = std::path::Path::new(&out).parent() {
         std::fs::create_dir_all(dir).unwrap();

@@ -71,8 +71,7 @@ pub struct FinetuneConfig {
 }
 
 impl FinetuneConfig {
-    pub const FIELDS: [&'static str; 9] =
-        ["task", "strategy", "alpha", "beta", "norm", "radius", "scope", "jointWeight", "note"];
+    pub const FIELDS: [&'static str; 8] = ["task", "strategy", "alpha", "beta", "norm", "radius", "scope", "jointWeight"];
     pub const TASK_FIELDS: [&'static str; 4] = ["classes", "fraction", "shotsPerClass", "subsetSeed"];
 
     pub fn parse(value: &Value, default_seed: u64) -> Result<Self, LabError> {

@@ -25,7 +25,7 @@ pub struct SupervisedConfig {
 }
 
 impl SupervisedConfig {
-    pub const FIELDS: [&'static str; 4] = ["objective", "classes", "activation", "note"];
+    pub const FIELDS: [&'static str; 3] = ["objective", "classes", "activation"];
 
     pub fn parse(value: &Value, default_seed: u64) -> Result<Self, LabError> {
         let f = Fields::new(value, "")?;
