@@ -21,7 +21,7 @@ use crate::train::RunHooks;
 /// The base the lab holds after a pretraining run, on the lab's device (no autodiff).
 pub struct PretrainedBase {
     pub model: Classifier,
-    pub classes: Vec<u8>,
+    pub classes: ClassSet,
     pub objective: &'static str,
     /// Its accuracy on the base task's test images, when the run evaluated it.
     pub test_accuracy: Option<f64>,
@@ -171,7 +171,7 @@ impl Lab {
         if !result.cancelled {
             self.base = Some(PretrainedBase {
                 model: trainer.into_model(),
-                classes: config.classes.digits().to_vec(),
+                classes: config.classes.clone(),
                 objective,
                 test_accuracy: report.test_accuracy,
             });
@@ -194,7 +194,7 @@ impl Lab {
             (_, Some(base)) => Ok(StartingPoint {
                 base: base.model.base.clone().train(),
                 base_head: Some(base.model.head.clone().train()),
-                base_classes: Some(ClassSet::new("classes", &base.classes.iter().map(|&c| c as i64).collect::<Vec<_>>())?),
+                base_classes: Some(base.classes.clone()),
             }),
         }
     }

@@ -117,7 +117,7 @@ impl RunHooks for WebHooks {
     fn progress(&mut self, progress: &Progress) {
         if let Some(callback) = &self.on_progress {
             if let Err(e) = callback.call1(&JsValue::NULL, &to_js(progress)) {
-                web_sys_log(&format!("onProgress threw: {e:?}"));
+                console_warn(&format!("onProgress threw: {e:?}"));
             }
         }
     }
@@ -136,7 +136,7 @@ impl RunHooks for WebHooks {
     }
 }
 
-fn web_sys_log(message: &str) {
+fn console_warn(message: &str) {
     let console = get(&js_sys::global(), "console");
     if let Ok(warn) = get(&console, "warn").dyn_into::<Function>() {
         let _ = warn.call1(&console, &JsValue::from_str(message));

@@ -47,7 +47,7 @@ async fn fifty_cpu_steps_halve_the_loss_and_bad_configs_reject() {
     let (report, events) = pretrain(&lab, serde_json::json!({ "steps": 50, "batchSize": 128, "logEvery": 10, "evalEvery": 0, "seed": 0 })).await.unwrap();
     let losses = curve_losses(&report);
     let (first, last) = (losses[0], *losses.last().unwrap());
-    web_sys_log(&format!("cpu: 50 steps, loss {first:.4} -> {last:.4}, {:.1} ms/step", num(&report, "msPerStep")));
+    log(&format!("cpu: 50 steps, loss {first:.4} -> {last:.4}, {:.1} ms/step", num(&report, "msPerStep")));
     assert!(last <= first / 2.0, "loss {first} -> {last}");
     assert_eq!(get(&report, "backend").as_string().unwrap(), "cpu");
     assert_eq!(num(&report, "steps"), 50.0);
@@ -85,6 +85,6 @@ async fn every_strategy_runs_on_cpu_and_cancel_leaves_the_lab_usable() {
     assert_eq!(get(&after, "cancelled").as_bool(), Some(false));
 }
 
-fn web_sys_log(message: &str) {
+fn log(message: &str) {
     wasm_bindgen_test::console_log!("{message}");
 }
