@@ -70,6 +70,12 @@ pub struct LayerDrift {
     pub l1: f64,
 }
 
+impl LayerDrift {
+    pub fn norms(&self) -> DriftNorms {
+        DriftNorms { l2: self.l2, linf: self.linf, l1: self.l1 }
+    }
+}
+
 impl DriftNorms {
     /// The norms of an offset vector, computed in f64 on the host.
     pub fn of(offset: &[f64]) -> Self {

@@ -76,7 +76,7 @@ fn every_ball_step_stays_within_radius() {
                     "linf" => d.linf,
                     _ => d.l1,
                 };
-                let sizes: Vec<f64> = if scope == "layer" { drift.per_layer.iter().map(|l| of(&transfer_lab::metrics::DriftNorms { l2: l.l2, linf: l.linf, l1: l.l1 })).collect() } else { vec![of(&drift.total)] };
+                let sizes: Vec<f64> = if scope == "layer" { drift.per_layer.iter().map(|l| of(&l.norms())).collect() } else { vec![of(&drift.total)] };
                 for size in sizes {
                     assert!(size <= radius + 1e-6, "{norm} {scope} step {step}: {size} > {radius}");
                     largest = largest.max(size);

@@ -100,8 +100,8 @@ pub fn project(offset: Tensor<1>, norm: BallNorm, radius: f64) -> Tensor<1> {
             let magnitude = offset.clone().abs(); // [n]
             let outside = magnitude.clone().sum().greater_elem(radius).expand([n]); // [n]
             // θ solves Σ max(|d| − θ, 0) = ε; bracket it by bisection on [0, max |d|] ...
-            let mut lo = magnitude.clone().max().mul_scalar(0.0); // [1]
             let mut hi = magnitude.clone().max(); // [1]
+            let mut lo = hi.zeros_like(); // [1]
             for _ in 0..L1_BISECTION_STEPS {
                 let mid = (lo.clone() + hi.clone()).mul_scalar(0.5); // [1]
                 let excess = (magnitude.clone() - mid.clone()).clamp_min(0.0).sum().sub_scalar(target); // [1]
@@ -119,8 +119,9 @@ pub fn project(offset: Tensor<1>, norm: BallNorm, radius: f64) -> Tensor<1> {
     }
 }
 
-/// Moves `conv` back into its ball: `flat` is its current flat vector and `projected_offset` the
-/// projected offset from w₀; coordinates whose offset did not change keep their exact value.
+/// Moves `conv` back into its ball: `offset` is its current offset from w₀ (`start`) and
+/// `projected` that offset projected; coordinates whose offset did not change keep their exact
+/// value (w₀ + offset would round differently).
 fn write_back(conv: Conv2d, start: &Conv2d, offset: Tensor<1>, projected: Tensor<1>) -> Conv2d {
     let flat = flat_layer(&conv).detach();
     let moved = offset.not_equal(projected.clone()); // [n]
