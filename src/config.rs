@@ -88,6 +88,15 @@ impl<'a> Fields<'a> {
         Ok(x as u64)
     }
 
+    /// true or false.
+    pub fn boolean(&self, key: &str, default: bool) -> Result<bool, LabError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(LabError::config(self.path(key), format!("must be true or false, got {}", kind(other)))),
+        }
+    }
+
     /// Whether the field is present (and not null).
     pub fn has(&self, key: &str) -> bool {
         self.get(key).is_some()

@@ -211,6 +211,12 @@ impl TaskSplit {
         self.indices.is_empty()
     }
 
+    /// Keeps the first `n` images.
+    pub fn truncate(&mut self, n: usize) {
+        self.indices.truncate(n);
+        self.targets.truncate(n);
+    }
+
     /// Pixels scaled to [0, 1], [N * 784].
     pub fn pixels_f32(&self, data: &Dataset) -> Vec<f32> {
         let mut out = Vec::with_capacity(self.len() * PIXELS);

@@ -10,21 +10,44 @@ use crate::data::{ClassSet, Dataset, NUM_CLASSES, Split, TaskSplit};
 use crate::device::{self, BackendChoice, LabDevice};
 use crate::error::LabError;
 use crate::metrics::{self, Drift};
-use crate::model::{Activation, Classifier, ConvBase};
+use crate::model::{Activation, ConvBase};
+use burn::nn::Linear;
 use crate::train::device_data::DeviceSplit;
 use crate::train::eval;
 use crate::train::finetune::{FinetuneConfig, FinetuneModel, FinetuneTrainer, StartingPoint, Strategy};
-use crate::train::run_loop::{self, CurvePoint};
+use crate::train::contrastive::{ContrastiveConfig, ContrastiveTrainer};
+use crate::train::masked::{MaskedConfig, MaskedTrainer};
+use crate::train::pretrain_settings::PretrainSettings;
+use crate::train::probe::{self, ProbeReport, ProbeSets};
+use crate::train::run_loop::{self, CurvePoint, LoopResult};
 use crate::train::supervised::{SupervisedConfig, SupervisedTrainer};
 use crate::train::RunHooks;
 
 /// The base the lab holds after a pretraining run, on the lab's device (no autodiff).
 pub struct PretrainedBase {
-    pub model: Classifier,
+    pub base: ConvBase,
+    /// The supervised objective's classifier head over `classes`; the other objectives have none.
+    pub head: Option<Linear>,
+    /// The digits whose training images the objective learned from.
     pub classes: ClassSet,
     pub objective: &'static str,
-    /// Its accuracy on the base task's test images, when the run evaluated it.
+    /// The run's last test accuracy: the classifier's on the base task for `supervised`, the
+    /// linear probe's on all 10 digits for the others.
     pub test_accuracy: Option<f64>,
+    pub probe: Option<ProbeReport>,
+}
+
+/// The pretraining objectives `pretrain` accepts.
+pub const OBJECTIVES: [&str; 4] = ["supervised", "masked", "contrastive", "supcon"];
+/// The most points `embed` computes (its Gram matrix is n × n).
+pub const MAX_EMBED: usize = 2000;
+
+/// A finished run's probe, from its last evaluation.
+fn probe_of(sets: Option<&ProbeSets>, result: &LoopResult) -> Option<ProbeReport> {
+    match (sets, &result.last_eval, result.cancelled) {
+        (Some(sets), Some(evaluation), false) => Some(sets.report(evaluation)),
+        _ => None,
+    }
 }
 
 pub struct Lab {
@@ -59,6 +82,17 @@ pub struct PretrainReport {
     pub test_accuracy: Option<f64>,
     pub curve: Vec<CurvePoint>,
     pub confusion: Option<Vec<Vec<u32>>>,
+    /// The finished base probed on all 10 digits (linear probe and k-NN); absent when cancelled
+    /// or with `probe: false`.
+    pub probe: Option<ProbeReport>,
+}
+
+/// `embed`'s answer: 2-D PCA coordinates of the base's features, one point per image.
+#[derive(Clone, Debug)]
+pub struct Embedding {
+    pub x: Vec<f32>,
+    pub y: Vec<f32>,
+    pub labels: Vec<u8>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -148,17 +182,69 @@ impl Lab {
         }
     }
 
-    /// Pretrains a new base. On success it replaces the lab's base; a cancelled run keeps the old
-    /// one and returns what it had.
+    /// Pretrains a new base with `objective` ("supervised" by default, "masked", "contrastive",
+    /// "supcon"). On success it replaces the lab's base; a cancelled run keeps the old one and
+    /// returns what it had.
     pub async fn pretrain(&mut self, config: &Value, hooks: &mut dyn RunHooks) -> Result<PretrainReport, LabError> {
-        let objective = Fields::new(config, "")?.choice("objective", "supervised", &["supervised"])?;
+        let objective = Fields::new(config, "")?.choice("objective", "supervised", &OBJECTIVES)?;
+        match objective {
+            "masked" => self.pretrain_masked(config, hooks).await,
+            "contrastive" | "supcon" => self.contrastive(config, hooks).await,
+            _ => self.pretrain_supervised(config, hooks).await,
+        }
+    }
+
+    async fn pretrain_supervised(&mut self, config: &Value, hooks: &mut dyn RunHooks) -> Result<PretrainReport, LabError> {
         let config = SupervisedConfig::parse(config, self.seed)?;
+        let common = &config.common;
         let mut trainer = SupervisedTrainer::new(&self.data, &config, &self.device.autodiff(), &self.device.device)?;
-        let loop_config = config.run.loop_config("pretrain");
+        let result = run_loop::run(&common.run.loop_config("pretrain"), &mut trainer, hooks).await?;
+        let model = trainer.into_model();
+        let probe = match (&common.probe, result.cancelled) {
+            (Some(probe), false) => {
+                let sets = ProbeSets::new(&self.data, probe, common.run.seed, &self.device.device);
+                Some(sets.report(&sets.evaluate(&model.base).await?))
+            }
+            _ => None,
+        };
+        Ok(self.finish_pretrain("supervised", common, result, model.base, Some(model.head), probe))
+    }
+
+    async fn pretrain_masked(&mut self, config: &Value, hooks: &mut dyn RunHooks) -> Result<PretrainReport, LabError> {
+        let config = MaskedConfig::parse(config, self.seed)?;
+        let mut trainer = MaskedTrainer::new(&self.data, &config, &self.device.autodiff(), &self.device.device)?;
+        let mut loop_config = config.common.run.loop_config("pretrain");
+        loop_config.eval_at_end = config.common.probe.is_some();
         let result = run_loop::run(&loop_config, &mut trainer, hooks).await?;
+        let probe = probe_of(trainer.probe(), &result);
+        Ok(self.finish_pretrain("masked", &config.common, result, trainer.into_base(), None, probe))
+    }
+
+    /// Contrastive pretraining on masked pairs: `positives: "views"` (NT-Xent, no labels) or
+    /// `"labels"` (SupCon). Replaces the base like `pretrain`.
+    pub async fn contrastive(&mut self, config: &Value, hooks: &mut dyn RunHooks) -> Result<PretrainReport, LabError> {
+        let config = ContrastiveConfig::parse(config, self.seed)?;
+        let mut trainer = ContrastiveTrainer::new(&self.data, &config, &self.device.autodiff(), &self.device.device)?;
+        let mut loop_config = config.common.run.loop_config("pretrain");
+        loop_config.eval_at_end = config.common.probe.is_some();
+        let result = run_loop::run(&loop_config, &mut trainer, hooks).await?;
+        let probe = probe_of(trainer.probe(), &result);
+        Ok(self.finish_pretrain(config.positives.objective(), &config.common, result, trainer.into_base(), None, probe))
+    }
+
+    /// The report of a pretraining run; keeps its base unless the run was cancelled.
+    fn finish_pretrain(
+        &mut self,
+        objective: &'static str,
+        common: &PretrainSettings,
+        result: LoopResult,
+        base: ConvBase,
+        head: Option<Linear>,
+        probe: Option<ProbeReport>,
+    ) -> PretrainReport {
         let report = PretrainReport {
             objective,
-            classes: config.classes.digits().to_vec(),
+            classes: common.classes.digits().to_vec(),
             steps: result.steps_done,
             cancelled: result.cancelled,
             backend: self.device.kind.as_str(),
@@ -167,16 +253,46 @@ impl Lab {
             test_accuracy: result.last_eval.as_ref().map(|e| e.accuracy),
             confusion: result.last_eval.map(|e| e.confusion),
             curve: result.curve,
+            probe,
         };
         if !result.cancelled {
             self.base = Some(PretrainedBase {
-                model: trainer.into_model(),
-                classes: config.classes.clone(),
+                base,
+                head,
+                classes: common.classes.clone(),
                 objective,
                 test_accuracy: report.test_accuracy,
+                probe: report.probe.clone(),
             });
         }
-        Ok(report)
+        report
+    }
+
+    /// 2-D PCA of the features of the first `n` images of a split, from the lab's base
+    /// (`model: "base"`) or the last fine-tuned net's base (`"finetuned"`).
+    pub async fn embed(&self, config: &Value) -> Result<Embedding, LabError> {
+        let f = Fields::new(config, "")?;
+        f.only(&["split", "n", "model"])?;
+        let split = match f.choice("split", "test", &["test", "train"])? {
+            "train" => Split::Train,
+            _ => Split::Test,
+        };
+        let n = f.integer("n", 500, 2, MAX_EMBED as u64)? as usize;
+        let base = match f.choice("model", "base", &["base", "finetuned"])? {
+            "finetuned" => &self.finetuned.as_ref().ok_or_else(|| LabError::config("model", "no fine-tuned net yet; run finetune first"))?.base,
+            _ => &self.base.as_ref().ok_or_else(|| LabError::config("model", "no base yet; run pretrain first"))?.base,
+        };
+        let mut images = TaskSplit::of_classes(&self.data, split, &ClassSet::all());
+        images.truncate(n);
+        let n = images.len();
+        let uploaded = DeviceSplit::upload(&self.data, &images, &self.device.device);
+        let features = probe::features(base, &uploaded); // [n, 7744]
+        let centred = features.clone() - features.mean_dim(0); // [n, 7744]
+        let gram = centred.clone().matmul(centred.transpose()); // [n, n]
+        let gram = gram.into_data_async().await.map_err(|e| LabError::Device(format!("reading the Gram matrix: {e:?}")))?;
+        let gram: Vec<f32> = gram.iter::<f32>().collect();
+        let (x, y) = metrics::pca_2d(&gram, n);
+        Ok(Embedding { x, y, labels: images.indices.iter().map(|&i| self.data.label(i)).collect() })
     }
 
     /// Where a fine-tuning run starts, on the training device.
@@ -184,7 +300,7 @@ impl Lab {
         let train_device = self.device.autodiff();
         match (config.strategy, &self.base) {
             (Strategy::Scratch, base) => {
-                let activation = base.as_ref().map_or(Activation::Relu, |b| b.model.base.activation);
+                let activation = base.as_ref().map_or(Activation::Relu, |b| b.base.activation);
                 Ok(StartingPoint { base: ConvBase::init(activation, config.run.seed, &train_device), base_head: None, base_classes: None })
             }
             (strategy, None) => Err(LabError::config(
@@ -192,9 +308,9 @@ impl Lab {
                 format!("\"{}\" fine-tunes the lab's pretrained base; run pretrain first", strategy.as_str()),
             )),
             (_, Some(base)) => Ok(StartingPoint {
-                base: base.model.base.clone().train(),
-                base_head: Some(base.model.head.clone().train()),
-                base_classes: Some(base.classes.clone()),
+                base: base.base.clone().train(),
+                base_head: base.head.as_ref().map(|h| h.clone().train()),
+                base_classes: base.head.as_ref().map(|_| base.classes.clone()),
             }),
         }
     }
@@ -239,10 +355,9 @@ impl Lab {
             curve: result.curve,
             drift,
             base_task_accuracy,
-            pretrained_base_task_accuracy: if config.strategy.uses_pretrained_base() {
-                self.base.as_ref().and_then(|b| b.test_accuracy)
-            } else {
-                None
+            pretrained_base_task_accuracy: match &self.base {
+                Some(base) if config.strategy.uses_pretrained_base() && base.head.is_some() => base.test_accuracy,
+                _ => None,
             },
         };
         if !result.cancelled {

@@ -6,7 +6,8 @@ pub mod data;     // the packed MNIST asset: parse + validate, splits, subsets, 
 pub mod device;   // WebGPU when an adapter comes up, else the CPU backend; records why
 pub mod error;    // LabError: every failure the lab reports
 pub mod lab;      // the lab's state (device, data, pretrained base) and its runs
-pub mod metrics;  // accuracy, confusion
+pub mod masks;    // masks for the self-supervised objectives: rectangles, patch grids, disjoint pairs
+pub mod metrics;  // accuracy, confusion, k-NN vote, weight drift, 2-D PCA
 pub mod model;    // ConvNet: conv base + heads
 pub mod rng;      // SplitMix64: deterministic init, subsets and batches on every platform
 pub mod train;    // training loops (one file per objective) and the shared step/eval loop

@@ -3,8 +3,9 @@
 //! same seed gives the same net on every device.
 
 use burn::module::Param;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Linear, LinearConfig};
+use burn::tensor::activation::relu;
 use burn::prelude::*;
 
 use crate::data::SIDE;
@@ -93,7 +94,7 @@ impl ConvBase {
 
     fn act(&self, x: Tensor<4>) -> Tensor<4> {
         match self.activation {
-            Activation::Relu => burn::tensor::activation::relu(x),
+            Activation::Relu => relu(x),
             Activation::None => x,
         }
     }
@@ -123,5 +124,73 @@ impl Classifier {
     /// [B, 1, 28, 28] → [B, classes] logits.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         self.head.forward(self.base.forward(images))
+    }
+}
+
+/// A transposed convolution `channels_in → channels_out`, 3×3, stride 1: grows the side by 2.
+fn conv_transpose_layer(rng: &mut SplitMix64, channels_in: usize, channels_out: usize, device: &Device) -> ConvTranspose2d {
+    let mut conv = ConvTranspose2dConfig::new([channels_in, channels_out], [KERNEL, KERNEL]).init(device);
+    let fan_in = channels_out * KERNEL * KERNEL; // PyTorch's convention for transposed convs
+    let weight = uniform_values(rng, channels_in * fan_in, fan_in);
+    let bias = uniform_values(rng, channels_out, fan_in);
+    conv.weight = Param::from_tensor(Tensor::from_data(
+        TensorData::new(weight, [channels_in, channels_out, KERNEL, KERNEL]),
+        device,
+    ));
+    conv.bias = Some(Param::from_tensor(Tensor::from_data(TensorData::new(bias, [channels_out]), device)));
+    conv
+}
+
+/// The `masked` objective's decoder: the base's feature maps back to a full image, mirroring
+/// the base with three 3×3 transposed convolutions (22 → 24 → 26 → 28).
+#[derive(Module, Debug)]
+pub struct Decoder {
+    pub deconv1: ConvTranspose2d,
+    pub deconv2: ConvTranspose2d,
+    pub deconv3: ConvTranspose2d,
+}
+
+impl Decoder {
+    pub fn init(seed: u64, device: &Device) -> Self {
+        let mut rng = SplitMix64::derive(seed, 7);
+        Self {
+            deconv1: conv_transpose_layer(&mut rng, FILTERS, FILTERS, device),
+            deconv2: conv_transpose_layer(&mut rng, FILTERS, FILTERS, device),
+            deconv3: conv_transpose_layer(&mut rng, FILTERS, 1, device),
+        }
+    }
+
+    /// [B, 16, 22, 22] feature maps → [B, 1, 28, 28] reconstructed pixels.
+    pub fn forward(&self, maps: Tensor<4>) -> Tensor<4> {
+        let x = relu(self.deconv1.forward(maps)); // [B, 16, 24, 24]
+        let x = relu(self.deconv2.forward(x)); // [B, 16, 26, 26]
+        self.deconv3.forward(x) // [B, 1, 28, 28]
+    }
+}
+
+/// Width of the projection head's hidden layer and of its output (the contrastive embedding).
+pub const PROJECTION_HIDDEN: usize = 128;
+pub const PROJECTION_OUT: usize = 64;
+
+/// The contrastive objectives' projection head (SimCLR): an MLP on the base's features. The
+/// loss is computed on its output; the base below it is what transfers.
+#[derive(Module, Debug)]
+pub struct ProjectionHead {
+    pub hidden: Linear,
+    pub out: Linear,
+}
+
+impl ProjectionHead {
+    pub fn init(seed: u64, device: &Device) -> Self {
+        let mut rng = SplitMix64::derive(seed, 8);
+        Self {
+            hidden: linear_layer(&mut rng, FEATURES, PROJECTION_HIDDEN, device),
+            out: linear_layer(&mut rng, PROJECTION_HIDDEN, PROJECTION_OUT, device),
+        }
+    }
+
+    /// [B, 7744] features → [B, 64] embeddings (not yet normalised).
+    pub fn forward(&self, features: Tensor<2>) -> Tensor<2> {
+        self.out.forward(relu(self.hidden.forward(features)))
     }
 }

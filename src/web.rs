@@ -219,10 +219,24 @@ impl Lab {
         self.cancel.set(true);
     }
 
-    /// `pretrain({ objective: "supervised", classes, steps, batchSize, lr, seed, ... }, onProgress)`.
-    /// Replaces the lab's base when it finishes (a cancelled run keeps the old one).
+    /// `pretrain({ objective: "supervised" | "masked" | "contrastive" | "supcon", classes, steps,
+    /// batchSize, lr, seed, probe, probeShots, ... }, onProgress)`. Replaces the lab's base when it
+    /// finishes (a cancelled run keeps the old one).
     pub fn pretrain(&self, config: JsValue, on_progress: Option<Function>) -> Promise {
         self.start(Run::Pretrain, config, on_progress)
+    }
+
+    /// `contrastive({ positives: "views" | "labels", masks: "random" | "patches" | "disjoint",
+    /// maskRatio, temperature, steps, batchSize, lr, ... }, onProgress)`: pretraining on masked
+    /// pairs (NT-Xent, or SupCon with labels). Replaces the lab's base like `pretrain`.
+    pub fn contrastive(&self, config: JsValue, on_progress: Option<Function>) -> Promise {
+        self.start(Run::Contrastive, config, on_progress)
+    }
+
+    /// `embed({ split: "test" | "train", n, model: "base" | "finetuned" })` →
+    /// `{ x: Float32Array, y: Float32Array, labels: Uint8Array }`: 2-D PCA of the base's features.
+    pub fn embed(&self, config: JsValue) -> Promise {
+        self.start(Run::Embed, config, None)
     }
 
     /// `finetune({ task: { classes, fraction | shotsPerClass, subsetSeed }, strategy, alpha, beta,
@@ -237,7 +251,17 @@ impl Lab {
 #[derive(Clone, Copy)]
 enum Run {
     Pretrain,
+    Contrastive,
     Finetune,
+    Embed,
+}
+
+fn embedding_to_js(embedding: &lab::Embedding) -> JsValue {
+    let out = Object::new();
+    let _ = Reflect::set(&out, &"x".into(), &js_sys::Float32Array::from(&embedding.x[..]));
+    let _ = Reflect::set(&out, &"y".into(), &js_sys::Float32Array::from(&embedding.y[..]));
+    let _ = Reflect::set(&out, &"labels".into(), &Uint8Array::from(&embedding.labels[..]));
+    out.into()
 }
 
 impl Lab {
@@ -252,7 +276,9 @@ impl Lab {
             let mut hooks = WebHooks { cancel, on_progress };
             let result = match run {
                 Run::Pretrain => core.pretrain(&config, &mut hooks).await.map(|r| to_js(&r)),
+                Run::Contrastive => core.contrastive(&config, &mut hooks).await.map(|r| to_js(&r)),
                 Run::Finetune => core.finetune(&config, &mut hooks).await.map(|r| to_js(&r)),
+                Run::Embed => core.embed(&config).await.map(|e| embedding_to_js(&e)),
             };
             *slot.borrow_mut() = Some(core);
             result.map_err(|e| js_error(&e))

@@ -45,14 +45,14 @@ fn base_weights(base: &transfer_lab::model::ConvBase) -> Vec<burn::tensor::Tenso
 #[test]
 fn frozen_keeps_the_base_bit_identical_and_finetune_never_changes_the_lab_base() {
     let mut lab = pretrained_lab();
-    let before = base_weights(&lab.base().unwrap().model.base);
+    let before = base_weights(&lab.base().unwrap().base);
     let frozen = finetune(&mut lab, json!({ "strategy": "frozen" }), 0, 40);
     assert_eq!(base_weights(&lab.finetuned().unwrap().base), before, "frozen base moved");
     assert_eq!(frozen.drift.total.l2, 0.0);
     assert!(frozen.curve.last().unwrap().loss < frozen.curve[0].loss, "the head learns");
     let full = finetune(&mut lab, json!({ "strategy": "full" }), 0, 40);
     assert!(full.drift.total.l2 > 0.0, "full fine-tuning moves the base");
-    assert_eq!(base_weights(&lab.base().unwrap().model.base), before, "the lab's base is untouched");
+    assert_eq!(base_weights(&lab.base().unwrap().base), before, "the lab's base is untouched");
     assert_eq!(frozen.task.train_images, full.task.train_images);
     assert!((28..=34).contains(&frozen.task.train_images), "2 % of the 4s and 9s: {}", frozen.task.train_images);
 }

@@ -85,13 +85,13 @@ fn cancel_keeps_the_previous_base_and_reports_it() {
     let mut lab = cpu_lab(0);
     let first = pollster::block_on(lab.pretrain(&json!({ "steps": 3, "batchSize": 8 }), &mut NativeHooks::default())).unwrap();
     assert!(!first.cancelled);
-    let weights_before = lab.base().unwrap().model.head.weight.val().into_data();
+    let weights_before = lab.base().unwrap().head.as_ref().unwrap().weight.val().into_data();
     let mut hooks = NativeHooks { cancel_after_step: Some(2), ..Default::default() };
     let config = json!({ "steps": 50, "batchSize": 8, "logEvery": 1 });
     let report = pollster::block_on(lab.pretrain(&config, &mut hooks)).unwrap();
     assert!(report.cancelled);
     assert_eq!(report.steps, 2);
-    assert_eq!(lab.base().unwrap().model.head.weight.val().into_data(), weights_before);
+    assert_eq!(lab.base().unwrap().head.as_ref().unwrap().weight.val().into_data(), weights_before);
 }
 
 /// Issue 2's bar: 300 steps of supervised pretraining on all 10 digits reach ≥ 95 % on the 2,000

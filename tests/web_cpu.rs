@@ -44,7 +44,7 @@ async fn fifty_cpu_steps_halve_the_loss_and_bad_configs_reject() {
     let error = wasm_bindgen_futures::JsFuture::from(lab.pretrain(config, None)).await.err().unwrap();
     assert!(error_message(&error).starts_with("lr:"), "{}", error_message(&error));
 
-    let (report, events) = pretrain(&lab, serde_json::json!({ "steps": 50, "batchSize": 128, "logEvery": 10, "evalEvery": 0, "seed": 0 })).await.unwrap();
+    let (report, events) = pretrain(&lab, serde_json::json!({ "steps": 50, "batchSize": 128, "logEvery": 10, "evalEvery": 0, "seed": 0, "probeTestImages": 200 })).await.unwrap();
     let losses = curve_losses(&report);
     let (first, last) = (losses[0], *losses.last().unwrap());
     log(&format!("cpu: 50 steps, loss {first:.4} -> {last:.4}, {:.1} ms/step", num(&report, "msPerStep")));
@@ -53,6 +53,8 @@ async fn fifty_cpu_steps_halve_the_loss_and_bad_configs_reject() {
     assert_eq!(num(&report, "steps"), 50.0);
     assert!(num(&report, "testAccuracy") > 0.5);
     assert!(events >= 6);
+    let probe = get(&report, "probe");
+    assert!(num(&probe, "linearAccuracy") > 0.5 && num(&probe, "knnAccuracy") > 0.5, "the supervised base is probed too");
 }
 
 #[wasm_bindgen_test]
@@ -60,7 +62,7 @@ async fn every_strategy_runs_on_cpu_and_cancel_leaves_the_lab_usable() {
     let lab = create("cpu").await.unwrap();
     let error = finetune(&lab, serde_json::json!({ "strategy": "full" })).await.err().unwrap();
     assert!(error_message(&error).contains("pretrain first"), "{}", error_message(&error));
-    pretrain(&lab, serde_json::json!({ "steps": 20, "batchSize": 64, "evalEvery": 0 })).await.unwrap();
+    pretrain(&lab, serde_json::json!({ "steps": 20, "batchSize": 64, "evalEvery": 0, "probe": false })).await.unwrap();
     run_every_strategy(&lab, 5, 16).await;
     for (config, field) in [
         (serde_json::json!({ "strategy": "nope" }), "strategy:"),
@@ -87,4 +89,11 @@ async fn every_strategy_runs_on_cpu_and_cancel_leaves_the_lab_usable() {
 
 fn log(message: &str) {
     wasm_bindgen_test::console_log!("{message}");
+}
+
+#[wasm_bindgen_test]
+async fn every_self_supervised_objective_runs_on_cpu() {
+    let lab = create("cpu").await.unwrap();
+    assert_eq!(lab.backend(), "cpu");
+    run_every_objective(&lab, 3, 16).await;
 }

@@ -20,7 +20,7 @@ async fn webgpu_matches_cpu_at_step_one_and_learns() {
     let cpu = create("cpu").await.unwrap();
     assert_eq!(cpu.backend(), "cpu");
 
-    let config = serde_json::json!({ "steps": 8, "batchSize": 32, "logEvery": 1, "evalEvery": 0, "seed": 0 });
+    let config = serde_json::json!({ "steps": 8, "batchSize": 32, "logEvery": 1, "evalEvery": 0, "seed": 0, "probe": false });
     let (gpu_report, _) = pretrain(&gpu, config.clone()).await.unwrap();
     let (cpu_report, _) = pretrain(&cpu, config).await.unwrap();
     let (g, c) = (curve_losses(&gpu_report), curve_losses(&cpu_report));
@@ -36,6 +36,13 @@ async fn webgpu_matches_cpu_at_step_one_and_learns() {
 async fn every_strategy_runs_on_webgpu() {
     let lab = create("webgpu").await.unwrap();
     assert_eq!(lab.backend(), "webgpu");
-    pretrain(&lab, serde_json::json!({ "steps": 3, "batchSize": 16, "evalEvery": 0 })).await.unwrap();
+    pretrain(&lab, serde_json::json!({ "steps": 3, "batchSize": 16, "evalEvery": 0, "probe": false })).await.unwrap();
     run_every_strategy(&lab, 2, 8).await;
+}
+
+#[wasm_bindgen_test]
+async fn every_self_supervised_objective_runs_on_webgpu() {
+    let lab = create("webgpu").await.unwrap();
+    assert_eq!(lab.backend(), "webgpu");
+    run_every_objective(&lab, 2, 8).await;
 }

@@ -19,6 +19,8 @@ pub struct LoopConfig {
     pub log_every: usize,
     /// Evaluate on the test split every this many steps (and at the last); 0 = only at the end.
     pub eval_every: usize,
+    /// Whether the last step is evaluated (false for a run that has no evaluation).
+    pub eval_at_end: bool,
 }
 
 /// The settings every training run shares, read from the run's config object.
@@ -48,7 +50,7 @@ impl RunSettings {
     }
 
     pub fn loop_config(&self, phase: &'static str) -> LoopConfig {
-        LoopConfig { phase, steps: self.steps, log_every: self.log_every, eval_every: self.eval_every }
+        LoopConfig { phase, steps: self.steps, log_every: self.log_every, eval_every: self.eval_every, eval_at_end: true }
     }
 }
 
@@ -62,6 +64,9 @@ pub struct Progress {
     pub loss: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_accuracy: Option<f64>,
+    /// For runs judged by a probe: the k-NN accuracy beside the linear probe's (testAccuracy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub knn_accuracy: Option<f64>,
     pub ms_per_step: f64,
 }
 
@@ -73,6 +78,8 @@ pub struct CurvePoint {
     pub loss: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_accuracy: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub knn_accuracy: Option<f64>,
 }
 
 /// One objective's training state.
@@ -120,7 +127,7 @@ pub async fn run<T: StepTrainer>(
         let loss = trainer.step(step)?;
         result.steps_done = step;
         let last = step == config.steps;
-        let evaluate = last || (config.eval_every > 0 && step % config.eval_every == 0);
+        let evaluate = (last && config.eval_at_end) || (config.eval_every > 0 && step % config.eval_every == 0);
         if step == 1 || last || evaluate || step % log_every == 0 {
             let loss = loss
                 .into_scalar_async::<f32>()
@@ -134,22 +141,23 @@ pub async fn run<T: StepTrainer>(
                 steady_ms += now - mark_ms;
                 steady_steps += step - mark_step;
             }
-            let test_accuracy = if evaluate {
+            let (test_accuracy, knn_accuracy) = if evaluate {
                 let evaluation = trainer.evaluate().await?;
-                let accuracy = evaluation.accuracy;
+                let accuracies = (Some(evaluation.accuracy), evaluation.knn_accuracy);
                 result.last_eval = Some(evaluation);
-                Some(accuracy)
+                accuracies
             } else {
-                None
+                (None, None)
             };
             result.final_loss = loss;
-            result.curve.push(CurvePoint { step, loss, test_accuracy });
+            result.curve.push(CurvePoint { step, loss, test_accuracy, knn_accuracy });
             hooks.progress(&Progress {
                 phase: config.phase.to_string(),
                 step,
                 steps: config.steps,
                 loss,
                 test_accuracy,
+                knn_accuracy,
                 ms_per_step: interval,
             });
             mark_ms = hooks.now_ms();

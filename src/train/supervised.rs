@@ -7,41 +7,25 @@ use serde_json::Value;
 
 use super::device_data::DeviceSplit;
 use super::eval;
-use super::run_loop::{RunSettings, StepTrainer};
+use super::pretrain_settings::{BASE_TASK_CLASSES, PretrainDefaults, PretrainSettings};
+use super::run_loop::StepTrainer;
 use crate::config::Fields;
-use crate::data::{BatchSampler, ClassSet, Dataset, Split, TaskSplit};
+use crate::data::{BatchSampler, Dataset, Split, TaskSplit};
 use crate::error::LabError;
 use crate::metrics::Evaluation;
-use crate::model::{Activation, Classifier};
-
-/// The base task when none is given: the 8 digits that are neither 4 nor 9.
-pub const DEFAULT_BASE_CLASSES: [i64; 8] = [0, 1, 2, 3, 5, 6, 7, 8];
+use crate::model::Classifier;
 
 #[derive(Clone, Debug)]
 pub struct SupervisedConfig {
-    pub classes: ClassSet,
-    pub run: RunSettings,
-    pub activation: Activation,
+    pub common: PretrainSettings,
 }
 
 impl SupervisedConfig {
-    pub const FIELDS: [&'static str; 3] = ["objective", "classes", "activation"];
-
     pub fn parse(value: &Value, default_seed: u64) -> Result<Self, LabError> {
         let f = Fields::new(value, "")?;
-        f.only(&[&Self::FIELDS[..], &RunSettings::FIELDS[..]].concat())?;
-        let classes = match f.integers("classes")? {
-            Some(list) => ClassSet::new("classes", &list)?,
-            None => ClassSet::new("classes", &DEFAULT_BASE_CLASSES)?,
-        };
-        Ok(Self {
-            classes,
-            run: RunSettings::parse(&f, 128, 2e-3, default_seed)?,
-            activation: match f.choice("activation", "relu", &["relu", "none"])? {
-                "none" => Activation::None,
-                _ => Activation::Relu,
-            },
-        })
+        f.only(&[&["objective"][..], &PretrainSettings::fields()[..]].concat())?;
+        let defaults = PretrainDefaults { classes: &BASE_TASK_CLASSES, batch_size: 128, lr: 2e-3 };
+        Ok(Self { common: PretrainSettings::parse(&f, &defaults, default_seed)? })
     }
 }
 
@@ -61,6 +45,7 @@ pub struct SupervisedTrainer {
 impl SupervisedTrainer {
     /// `train_device` has autodiff, `eval_device` is the same device without it.
     pub fn new(data: &Dataset, config: &SupervisedConfig, train_device: &Device, eval_device: &Device) -> Result<Self, LabError> {
+        let config = &config.common;
         let train_split = TaskSplit::of_classes(data, Split::Train, &config.classes);
         let test_split = TaskSplit::of_classes(data, Split::Test, &config.classes);
         if train_split.is_empty() || test_split.is_empty() {

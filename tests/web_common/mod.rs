@@ -114,3 +114,55 @@ pub async fn run_every_strategy(lab: &Lab, steps: u32, batch_size: u32) {
         wasm_bindgen_test::console_log!("{strategy}: accuracy {accuracy:.3}, {:.1} ms/step", num(&report, "msPerStep"));
     }
 }
+
+/// Runs `lab.contrastive(config)`.
+pub async fn contrastive(lab: &Lab, config: serde_json::Value) -> Result<JsValue, JsValue> {
+    JsFuture::from(lab.contrastive(js(config), None)).await
+}
+
+/// Every self-supervised objective through the JS API (`pretrain` for masked, `contrastive` for
+/// views and labels), each report's fields filled; then `embed` and a fine-tuning run on the
+/// last base.
+pub async fn run_every_objective(lab: &Lab, steps: u32, batch_size: u32) {
+    use serde_json::json;
+    let probe = json!({ "steps": steps, "batchSize": batch_size, "logEvery": 1, "evalEvery": 0,
+                        "probeShots": 3, "probeSteps": 5, "probeTestImages": 40, "knnK": 3 });
+    let runs = [
+        ("masked", json!({ "objective": "masked", "masks": "patches", "maskRatio": 0.6 })),
+        ("masked", json!({ "objective": "masked", "masks": "random", "maskRatio": 0.4 })),
+        ("contrastive", json!({ "positives": "views", "masks": "disjoint", "maskRatio": 0.5, "temperature": 0.5 })),
+        ("supcon", json!({ "positives": "labels", "masks": "random", "maskRatio": 0.5 })),
+    ];
+    for (objective, settings) in runs {
+        let mut config = settings.clone();
+        config.as_object_mut().unwrap().extend(probe.as_object().unwrap().clone());
+        let report = if objective == "masked" { pretrain(lab, config).await.map(|(r, _)| r) } else { contrastive(lab, config).await };
+        let report = report.unwrap_or_else(|e| panic!("{settings}: {}", error_message(&e)));
+        assert_eq!(get(&report, "objective").as_string().unwrap(), objective);
+        assert_eq!(num(&report, "steps"), steps as f64);
+        assert_eq!(get(&report, "cancelled").as_bool(), Some(false));
+        assert_eq!(get(&report, "backend").as_string().unwrap(), lab.backend());
+        assert!(num(&report, "msPerStep") > 0.0 && num(&report, "finalLoss").is_finite());
+        assert_eq!(curve_losses(&report).len(), steps as usize);
+        let probe = get(&report, "probe");
+        let (linear, knn) = (num(&probe, "linearAccuracy"), num(&probe, "knnAccuracy"));
+        assert!((0.0..=1.0).contains(&linear) && (0.0..=1.0).contains(&knn));
+        assert_eq!((num(&probe, "trainImages"), num(&probe, "testImages")), (30.0, 40.0));
+        assert_eq!(num(&report, "testAccuracy"), linear);
+        let last: JsValue = js_sys::Array::from(&get(&report, "curve")).pop();
+        assert_eq!(num(&last, "knnAccuracy"), knn);
+        wasm_bindgen_test::console_log!("{objective}: probe {linear:.3}, k-NN {knn:.3}, {:.1} ms/step", num(&report, "msPerStep"));
+    }
+    let embedding = JsFuture::from(lab.embed(js(json!({ "split": "test", "n": 20 })))).await.unwrap();
+    let x: js_sys::Float32Array = get(&embedding, "x").dyn_into().unwrap();
+    let y: js_sys::Float32Array = get(&embedding, "y").dyn_into().unwrap();
+    let labels: Uint8Array = get(&embedding, "labels").dyn_into().unwrap();
+    assert_eq!((x.length(), y.length(), labels.length()), (20, 20, 20));
+    assert!(x.to_vec().iter().chain(&y.to_vec()).all(|v| v.is_finite()));
+    // A self-supervised base has no base-task head: joint says so, frozen runs.
+    let task = json!({ "classes": [4, 9], "fraction": 0.02 });
+    let error = finetune(lab, json!({ "strategy": "joint", "task": task, "steps": 1 })).await.unwrap_err();
+    assert!(error_message(&error).starts_with("strategy:"), "{}", error_message(&error));
+    let report = finetune(lab, json!({ "strategy": "frozen", "task": task, "steps": 2, "batchSize": 8, "evalEvery": 0 })).await.unwrap();
+    assert!(num(&report, "testAccuracy") >= 0.0);
+}
