@@ -6,7 +6,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::Fields;
-use crate::data::{ClassSet, Dataset, NUM_CLASSES, Split, TaskSplit};
+use crate::data::{ClassSet, Dataset, NUM_CLASSES, PIXELS, SIDE, Split, TaskSplit};
+use crate::weights::{self, NetInfo};
+use burn::prelude::*;
 use crate::device::{self, BackendChoice, LabDevice};
 use crate::error::LabError;
 use crate::metrics::{self, Drift};
@@ -50,13 +52,21 @@ fn probe_of(sets: Option<&ProbeSets>, result: &LoopResult) -> Option<ProbeReport
     }
 }
 
+/// The last fine-tuned net and what it tells apart.
+pub struct FinetunedNet {
+    pub model: FinetuneModel,
+    pub strategy: &'static str,
+    pub classes: ClassSet,
+    pub test_accuracy: Option<f64>,
+}
+
 pub struct Lab {
     device: LabDevice,
     data: Dataset,
     seed: u64,
     base: Option<PretrainedBase>,
     /// The net of the last fine-tuning run that finished (for predictions and inspection).
-    finetuned: Option<FinetuneModel>,
+    finetuned: Option<FinetunedNet>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -169,7 +179,7 @@ impl Lab {
         self.base.as_ref()
     }
 
-    pub fn finetuned(&self) -> Option<&FinetuneModel> {
+    pub fn finetuned(&self) -> Option<&FinetunedNet> {
         self.finetuned.as_ref()
     }
 
@@ -279,7 +289,7 @@ impl Lab {
         };
         let n = f.integer("n", 500, 2, MAX_EMBED as u64)? as usize;
         let base = match f.choice("model", "base", &["base", "finetuned"])? {
-            "finetuned" => &self.finetuned.as_ref().ok_or_else(|| LabError::config("model", "no fine-tuned net yet; run finetune first"))?.base,
+            "finetuned" => &self.finetuned.as_ref().ok_or_else(|| LabError::config("model", "no fine-tuned net yet; run finetune first"))?.model.base,
             _ => &self.base.as_ref().ok_or_else(|| LabError::config("model", "no base yet; run pretrain first"))?.base,
         };
         let mut images = TaskSplit::of_classes(&self.data, split, &ClassSet::all());
@@ -361,8 +371,118 @@ impl Lab {
             },
         };
         if !result.cancelled {
-            self.finetuned = Some(model);
+            self.finetuned = Some(FinetunedNet {
+                model,
+                strategy: config.strategy.as_str(),
+                classes: config.task.classes.clone(),
+                test_accuracy: report.test_accuracy,
+            });
         }
         Ok(report)
+    }
+
+    /// The first `n` test images (pixels in [0, 1], [n * 784]) and their digits.
+    pub fn test_images(&self, n: usize) -> (Vec<f32>, Vec<u8>) {
+        let mut split = TaskSplit::of_classes(&self.data, Split::Test, &ClassSet::all());
+        split.truncate(n);
+        (split.pixels_f32(&self.data), split.indices.iter().map(|&i| self.data.label(i)).collect())
+    }
+
+    /// Class probabilities per digit ([n * 10]; 0 for digits the net does not know) of the last
+    /// fine-tuned net, or of the supervised base's classifier when nothing was fine-tuned yet.
+    pub async fn predict(&self, pixels: &[f32]) -> Result<Vec<f32>, LabError> {
+        if pixels.is_empty() || pixels.len() % PIXELS != 0 || pixels.iter().any(|p| !p.is_finite()) {
+            return Err(LabError::config("pixels", format!("must hold 784 finite values per image, got {}", pixels.len())));
+        }
+        let n = pixels.len() / PIXELS;
+        let device = &self.device.device;
+        let images = Tensor::<4>::from_data(TensorData::new(pixels.to_vec(), [n, 1, SIDE, SIDE]), device); // [n, 1, 28, 28]
+        let (logits, classes) = match (&self.finetuned, &self.base) {
+            (Some(net), _) => (net.model.forward(images), &net.classes),
+            (None, Some(PretrainedBase { base, head: Some(head), classes, .. })) => (head.forward(base.forward(images)), classes),
+            _ => return Err(LabError::config("model", "no classifier yet: pretrain with objective \"supervised\" or fine-tune first")),
+        };
+        let probabilities = burn::tensor::activation::softmax(logits, 1); // [n, classes]
+        let data = probabilities.into_data_async().await.map_err(|e| LabError::Device(format!("reading predictions: {e:?}")))?;
+        let values: Vec<f32> = data.iter::<f32>().collect();
+        let mut out = vec![0.0f32; n * NUM_CLASSES];
+        for (i, row) in values.chunks(classes.len()).enumerate() {
+            for (&digit, &p) in classes.digits().iter().zip(row) {
+                out[i * NUM_CLASSES + digit as usize] = p;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The weights file of the base and the last fine-tuned net.
+    pub async fn export_weights(&self) -> Result<Vec<u8>, LabError> {
+        if self.base.is_none() && self.finetuned.is_none() {
+            return Err(LabError::config("weights", "nothing to export yet: pretrain first"));
+        }
+        let base_info = self.base.as_ref().map(|b| NetInfo {
+            kind: b.objective.to_string(),
+            classes: b.classes.digits().to_vec(),
+            activation: b.base.activation.as_str().to_string(),
+            has_head: b.head.is_some(),
+            test_accuracy: b.test_accuracy,
+        });
+        let tuned_info = self.finetuned.as_ref().map(|t| NetInfo {
+            kind: t.strategy.to_string(),
+            classes: t.classes.digits().to_vec(),
+            activation: t.model.base.activation.as_str().to_string(),
+            has_head: true,
+            test_accuracy: t.test_accuracy,
+        });
+        weights::export(
+            self.base.as_ref().zip(base_info.as_ref()).map(|(b, info)| (info, &b.base, b.head.as_ref())),
+            self.finetuned.as_ref().zip(tuned_info.as_ref()).map(|(t, info)| (info, &t.model.base, Some(&t.model.head))),
+        )
+        .await
+    }
+
+    /// Loads a weights file: its base and fine-tuned net replace the lab's (all or nothing).
+    pub fn import_weights(&mut self, bytes: &[u8]) -> Result<(), LabError> {
+        let (base, finetuned) = weights::import(bytes, &self.device.device)?;
+        let base = match base {
+            Some(net) => {
+                let objective = OBJECTIVES
+                    .iter()
+                    .copied()
+                    .find(|o| *o == net.info.kind)
+                    .ok_or_else(|| LabError::config("weights", format!("unknown objective \"{}\"", net.info.kind)))?;
+                let classes: Vec<i64> = net.info.classes.iter().map(|&c| c as i64).collect();
+                Some(PretrainedBase {
+                    base: net.base,
+                    head: net.head,
+                    classes: ClassSet::new("weights.base.classes", &classes)?,
+                    objective,
+                    test_accuracy: net.info.test_accuracy,
+                    probe: None,
+                })
+            }
+            None => None,
+        };
+        let finetuned = match finetuned {
+            Some(net) => {
+                let strategy = Strategy::parse(&net.info.kind)
+                    .ok_or_else(|| LabError::config("weights", format!("unknown strategy \"{}\"", net.info.kind)))?
+                    .as_str();
+                let classes: Vec<i64> = net.info.classes.iter().map(|&c| c as i64).collect();
+                let head = net.head.ok_or_else(|| LabError::config("weights", "the fine-tuned net has no head"))?;
+                Some(FinetunedNet {
+                    model: FinetuneModel { base: net.base, head, base_head: None },
+                    strategy,
+                    classes: ClassSet::new("weights.finetuned.classes", &classes)?,
+                    test_accuracy: net.info.test_accuracy,
+                })
+            }
+            None => None,
+        };
+        if base.is_none() && finetuned.is_none() {
+            return Err(LabError::config("weights", "the file holds no net"));
+        }
+        self.base = base;
+        self.finetuned = finetuned;
+        Ok(())
     }
 }

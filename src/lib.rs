@@ -12,5 +12,7 @@ pub mod model;    // ConvNet: conv base + heads
 pub mod rng;      // SplitMix64: deterministic init, subsets and batches on every platform
 pub mod train;    // training loops (one file per objective) and the shared step/eval loop
 
+pub mod weights;  // the weights file: export and import of the base and the fine-tuned net
+
 #[cfg(target_arch = "wasm32")]
 pub mod web;      // the wasm-bindgen facade

@@ -239,6 +239,46 @@ impl Lab {
         self.start(Run::Embed, config, None)
     }
 
+    /// `predict(pixels: Float32Array)` (784 values in [0, 1] per image, n images) →
+    /// Float32Array(n × 10) of probabilities per digit, from the last fine-tuned net (or the
+    /// supervised base's classifier).
+    pub fn predict(&self, pixels: JsValue) -> Promise {
+        self.start(Run::Predict, pixels, None)
+    }
+
+    /// `testImages({ n })` → `{ pixels: Float32Array(n × 784), labels: Uint8Array(n) }`: the
+    /// first n held-out images, for galleries and checks.
+    #[wasm_bindgen(js_name = testImages)]
+    pub fn test_images(&self, config: JsValue) -> Result<JsValue, JsError> {
+        let parsed = js_to_json(&config, "").and_then(|v| {
+            let f = crate::config::Fields::new(&v, "")?;
+            f.only(&["n"])?;
+            f.integer("n", 100, 1, self.info.test as u64)
+        });
+        let n = parsed.map_err(|e| JsError::new(&e.to_string()))? as usize;
+        let core = self.core.borrow();
+        let core = core.as_ref().ok_or_else(|| JsError::new(&LabError::Busy.to_string()))?;
+        let (pixels, labels) = core.test_images(n);
+        let out = Object::new();
+        let _ = Reflect::set(&out, &"pixels".into(), &js_sys::Float32Array::from(&pixels[..]));
+        let _ = Reflect::set(&out, &"labels".into(), &Uint8Array::from(&labels[..]));
+        Ok(out.into())
+    }
+
+    /// `exportWeights()` → Promise<Uint8Array>: the base and the last fine-tuned net (a Promise
+    /// because reading weights off a GPU is asynchronous).
+    #[wasm_bindgen(js_name = exportWeights)]
+    pub fn export_weights(&self) -> Promise {
+        self.start(Run::ExportWeights, JsValue::UNDEFINED, None)
+    }
+
+    /// `importWeights(bytes: Uint8Array)` → Promise: replaces the base and the fine-tuned net
+    /// with the file's, or rejects (naming `weights`) and changes nothing.
+    #[wasm_bindgen(js_name = importWeights)]
+    pub fn import_weights(&self, bytes: JsValue) -> Promise {
+        self.start(Run::ImportWeights, bytes, None)
+    }
+
     /// `finetune({ task: { classes, fraction | shotsPerClass, subsetSeed }, strategy, alpha, beta,
     /// norm, radius, scope, jointWeight, steps, batchSize, lr, seed }, onProgress)`.
     /// Never changes the lab's base.
@@ -254,6 +294,33 @@ enum Run {
     Contrastive,
     Finetune,
     Embed,
+    Predict,
+    ExportWeights,
+    ImportWeights,
+}
+
+impl Run {
+    /// Whether the call's argument is a plain config object (else bytes or pixels).
+    fn takes_config(self) -> bool {
+        !matches!(self, Run::Predict | Run::ImportWeights | Run::ExportWeights)
+    }
+}
+
+fn pixels_of(value: &JsValue) -> Result<Vec<f32>, LabError> {
+    value
+        .dyn_ref::<js_sys::Float32Array>()
+        .map(|a| a.to_vec())
+        .ok_or_else(|| LabError::config("pixels", "must be a Float32Array of 784 values per image"))
+}
+
+fn bytes_of(value: &JsValue) -> Result<Vec<u8>, LabError> {
+    if let Some(array) = value.dyn_ref::<Uint8Array>() {
+        Ok(array.to_vec())
+    } else if value.is_instance_of::<js_sys::ArrayBuffer>() {
+        Ok(Uint8Array::new(value).to_vec())
+    } else {
+        Err(LabError::config("weights", "must be a Uint8Array or ArrayBuffer"))
+    }
 }
 
 fn embedding_to_js(embedding: &lab::Embedding) -> JsValue {
@@ -270,7 +337,8 @@ impl Lab {
     fn start(&self, run: Run, config: JsValue, on_progress: Option<Function>) -> Promise {
         let (slot, cancel) = (self.core.clone(), self.cancel.clone());
         future_to_promise(async move {
-            let config = js_to_json(&config, "").map_err(|e| js_error(&e))?;
+            let raw = config.clone();
+            let config = if run.takes_config() { js_to_json(&config, "").map_err(|e| js_error(&e))? } else { Value::Null };
             let mut core = slot.borrow_mut().take().ok_or_else(|| js_error(&LabError::Busy))?;
             cancel.set(false);
             let mut hooks = WebHooks { cancel, on_progress };
@@ -279,6 +347,12 @@ impl Lab {
                 Run::Contrastive => core.contrastive(&config, &mut hooks).await.map(|r| to_js(&r)),
                 Run::Finetune => core.finetune(&config, &mut hooks).await.map(|r| to_js(&r)),
                 Run::Embed => core.embed(&config).await.map(|e| embedding_to_js(&e)),
+                Run::Predict => match pixels_of(&raw) {
+                    Ok(pixels) => core.predict(&pixels).await.map(|p| js_sys::Float32Array::from(&p[..]).into()),
+                    Err(e) => Err(e),
+                },
+                Run::ExportWeights => core.export_weights().await.map(|b| Uint8Array::from(&b[..]).into()),
+                Run::ImportWeights => bytes_of(&raw).and_then(|b| core.import_weights(&b)).map(|_| JsValue::UNDEFINED),
             };
             *slot.borrow_mut() = Some(core);
             result.map_err(|e| js_error(&e))

@@ -47,7 +47,7 @@ fn frozen_keeps_the_base_bit_identical_and_finetune_never_changes_the_lab_base()
     let mut lab = pretrained_lab();
     let before = base_weights(&lab.base().unwrap().base);
     let frozen = finetune(&mut lab, json!({ "strategy": "frozen" }), 0, 40);
-    assert_eq!(base_weights(&lab.finetuned().unwrap().base), before, "frozen base moved");
+    assert_eq!(base_weights(&lab.finetuned().unwrap().model.base), before, "frozen base moved");
     assert_eq!(frozen.drift.total.l2, 0.0);
     assert!(frozen.curve.last().unwrap().loss < frozen.curve[0].loss, "the head learns");
     let full = finetune(&mut lab, json!({ "strategy": "full" }), 0, 40);
