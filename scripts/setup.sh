@@ -32,6 +32,12 @@ if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; 
   cargo install trunk --version "$TRUNK_VERSION" --locked --force
 fi
 
+# The page's npm dependencies (Chart.js), copied into dist/ by Trunk.
+if [ ! -d www/node_modules/chart.js ] || [ www/package-lock.json -nt www/node_modules/.package-lock.json ]; then
+  log "installing the page's npm dependencies"
+  (cd www && npm ci --no-audit --no-fund)
+fi
+
 if [ "${1:-}" = "--test" ]; then
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     log "installing Debian's chromium and chromium-driver"

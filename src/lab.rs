@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::config::Fields;
 use crate::data::{ClassSet, Dataset, NUM_CLASSES, PIXELS, SIDE, Split, TaskSplit};
+use crate::masks::{MaskKind, MaskSampler, MaskSpec};
 use crate::weights::{self, NetInfo};
 use burn::prelude::*;
 use crate::device::{self, BackendChoice, LabDevice};
@@ -484,5 +485,35 @@ impl Lab {
         self.base = base;
         self.finetuned = finetuned;
         Ok(())
+    }
+
+    /// The first conv layer's 16 filters of the lab's base ([16 * 9], filter by filter, 3×3
+    /// row-major), or of the fine-tuned net's with `finetuned`.
+    pub async fn filters(&self, finetuned: bool) -> Result<Vec<f32>, LabError> {
+        let base = if finetuned {
+            &self.finetuned.as_ref().ok_or_else(|| LabError::config("model", "no fine-tuned net yet; run finetune first"))?.model.base
+        } else {
+            &self.base.as_ref().ok_or_else(|| LabError::config("model", "no base yet; run pretrain first"))?.base
+        };
+        let weight = base.conv1.weight.val(); // [16, 1, 3, 3]
+        let data = weight.into_data_async().await.map_err(|e| LabError::Device(format!("reading filters: {e:?}")))?;
+        Ok(data.iter::<f32>().collect())
+    }
+
+    /// Sample views for the self-supervised objectives: the first `n` test images and, per
+    /// image, two masked views drawn as a run with this seed would draw them. Returns
+    /// (images, first views, second views), each [n * 784].
+    pub fn mask_samples(&self, config: &Value) -> Result<(Vec<f32>, Vec<f32>, Vec<f32>), LabError> {
+        let f = Fields::new(config, "")?;
+        f.only(&["masks", "maskRatio", "n", "seed"])?;
+        let kind = MaskKind::parse(f.choice("masks", "random", &MaskKind::NAMES)?).expect("a listed name");
+        let spec = MaskSpec::new(kind, f.positive("maskRatio", 0.5)?, "maskRatio")?;
+        let n = f.integer("n", 8, 1, 64)? as usize;
+        let seed = f.integer("seed", self.seed, 0, u32::MAX as u64)?;
+        let (images, _) = self.test_images(n);
+        let (first, second) = MaskSampler::new(spec, seed).pairs(n);
+        let apply = |mask: &[f32]| images.iter().zip(mask).map(|(p, m)| p * m).collect::<Vec<f32>>();
+        let (a, b) = (apply(&first), apply(&second));
+        Ok((images, a, b))
     }
 }

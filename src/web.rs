@@ -279,6 +279,28 @@ impl Lab {
         self.start(Run::ImportWeights, bytes, None)
     }
 
+    /// `filters({ model: "base" | "finetuned" })` → Promise<Float32Array(16 × 9)>: the first
+    /// conv layer's 3×3 filters.
+    pub fn filters(&self, config: JsValue) -> Promise {
+        self.start(Run::Filters, config, None)
+    }
+
+    /// `maskSamples({ masks, maskRatio, n, seed })` → `{ images, first, second }` (Float32Arrays of
+    /// n × 784): test images and two masked views of each, as the objectives see them.
+    #[wasm_bindgen(js_name = maskSamples)]
+    pub fn mask_samples(&self, config: JsValue) -> Result<JsValue, JsError> {
+        let core = self.core.borrow();
+        let core = core.as_ref().ok_or_else(|| JsError::new(&LabError::Busy.to_string()))?;
+        let (images, first, second) = js_to_json(&config, "")
+            .and_then(|c| core.mask_samples(&c))
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        let out = Object::new();
+        for (key, values) in [("images", images), ("first", first), ("second", second)] {
+            let _ = Reflect::set(&out, &key.into(), &js_sys::Float32Array::from(&values[..]));
+        }
+        Ok(out.into())
+    }
+
     /// `finetune({ task: { classes, fraction | shotsPerClass, subsetSeed }, strategy, alpha, beta,
     /// norm, radius, scope, jointWeight, steps, batchSize, lr, seed }, onProgress)`.
     /// Never changes the lab's base.
@@ -295,6 +317,7 @@ enum Run {
     Finetune,
     Embed,
     Predict,
+    Filters,
     ExportWeights,
     ImportWeights,
 }
@@ -351,6 +374,16 @@ impl Lab {
                     Ok(pixels) => core.predict(&pixels).await.map(|p| js_sys::Float32Array::from(&p[..]).into()),
                     Err(e) => Err(e),
                 },
+                Run::Filters => {
+                    let which = crate::config::Fields::new(&config, "").and_then(|f| {
+                        f.only(&["model"])?;
+                        f.choice("model", "base", &["base", "finetuned"])
+                    });
+                    match which {
+                        Ok(which) => core.filters(which == "finetuned").await.map(|w| js_sys::Float32Array::from(&w[..]).into()),
+                        Err(e) => Err(e),
+                    }
+                }
                 Run::ExportWeights => core.export_weights().await.map(|b| Uint8Array::from(&b[..]).into()),
                 Run::ImportWeights => bytes_of(&raw).and_then(|b| core.import_weights(&b)).map(|_| JsValue::UNDEFINED),
             };
