@@ -13,9 +13,10 @@ use super::pretrain_settings::{ALL_CLASSES, BASE_TASK_CLASSES, PretrainDefaults,
 use super::probe::ProbeSets;
 use super::run_loop::StepTrainer;
 use crate::config::Fields;
-use crate::data::{BatchSampler, Dataset, SIDE, Split, TaskSplit};
+use crate::data::{BatchSampler, Dataset, PIXELS, SIDE, Split, TaskSplit};
 use crate::error::LabError;
-use crate::masks::{MaskKind, MaskSampler, MaskSpec};
+use crate::masks::{self, MaskKind, MaskSampler, MaskSpec};
+use crate::rng::SplitMix64;
 use crate::metrics::Evaluation;
 use crate::model::{ConvBase, ProjectionHead};
 
@@ -44,13 +45,15 @@ pub struct ContrastiveConfig {
     pub positives: Positives,
     pub masks: MaskSpec,
     pub temperature: f64,
+    /// Each view is also moved by up to this many pixels in x and y before masking (0 = masks only).
+    pub shift: usize,
 }
 
 pub const MIN_TEMPERATURE: f64 = 0.01;
 pub const MAX_TEMPERATURE: f64 = 10.0;
 
 impl ContrastiveConfig {
-    pub const FIELDS: [&'static str; 5] = ["objective", "positives", "masks", "maskRatio", "temperature"];
+    pub const FIELDS: [&'static str; 6] = ["objective", "positives", "masks", "maskRatio", "temperature", "shift"];
 
     /// `objective` may be given as "contrastive" or "supcon"; it must agree with `positives`.
     pub fn parse(value: &Value, default_seed: u64) -> Result<Self, LabError> {
@@ -87,6 +90,7 @@ impl ContrastiveConfig {
             masks: MaskSpec::new(kind, f.positive("maskRatio", 0.5)?, "maskRatio")?,
             positives,
             temperature,
+            shift: f.integer("shift", 0, 0, 8)? as usize,
             common: PretrainSettings::parse(&f, &defaults, default_seed)?.evaluate_by_probe_only(&f)?,
         })
     }
@@ -107,6 +111,7 @@ pub struct ContrastiveTrainer {
     masks: MaskSampler,
     probe: Option<ProbeSets>,
     config: ContrastiveConfig,
+    shift_rng: SplitMix64,
 }
 
 impl ContrastiveTrainer {
@@ -128,6 +133,7 @@ impl ContrastiveTrainer {
             masks: MaskSampler::new(config.masks, seed),
             probe: common.probe.as_ref().map(|p| ProbeSets::new(data, p, seed, eval_device)),
             config: config.clone(),
+            shift_rng: SplitMix64::derive(seed, 10),
         })
     }
 
@@ -138,6 +144,22 @@ impl ContrastiveTrainer {
     /// The trained base, without autodiff.
     pub fn into_base(self) -> ConvBase {
         self.model.expect("model present between steps").base.valid()
+    }
+}
+
+impl ContrastiveTrainer {
+    /// The images moved by a random shift each (black where nothing moves in); unchanged when
+    /// `shift` is 0.
+    fn shifted(&mut self, images: Tensor<4>) -> Tensor<4> {
+        if self.config.shift == 0 {
+            return images;
+        }
+        let [b, _, _, _] = images.dims();
+        let device = images.device();
+        let indices = masks::shift_indices(&mut self.shift_rng, b, self.config.shift);
+        let indices = Tensor::<2, Int>::from_data(TensorData::new(indices, [b, PIXELS]), &device); // [B, 784]
+        let rows = Tensor::cat(vec![images.reshape([b, PIXELS]), Tensor::zeros([b, 1], &device)], 1); // [B, 785]
+        rows.gather(1, indices).reshape([b, 1, SIDE, SIDE]) // [B, 1, 28, 28]
     }
 }
 
@@ -152,7 +174,7 @@ impl StepTrainer for ContrastiveTrainer {
         let (first, second) = self.masks.pairs(b);
         let first = Tensor::from_data(TensorData::new(first, [b, 1, SIDE, SIDE]), &device);
         let second = Tensor::from_data(TensorData::new(second, [b, 1, SIDE, SIDE]), &device);
-        let views = Tensor::cat(vec![images.clone() * first, images * second], 0); // [2B, 1, 28, 28]
+        let views = Tensor::cat(vec![self.shifted(images.clone()) * first, self.shifted(images) * second], 0); // [2B, 1, 28, 28]
         let z = model.projection.forward(model.base.forward(views)); // [2B, 64]
         let loss = match self.config.positives {
             Positives::Views => contrastive_loss::nt_xent(z, self.config.temperature),

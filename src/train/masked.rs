@@ -33,7 +33,7 @@ impl MaskedConfig {
             "random" => MaskKind::Random,
             _ => MaskKind::Patches,
         };
-        let ratio = f.positive("maskRatio", 0.5)?;
+        let ratio = f.positive("maskRatio", 0.75)?;
         Ok(Self {
             masks: MaskSpec::new(kind, ratio, "maskRatio")?,
             common: PretrainSettings::parse(&f, &defaults, default_seed)?.evaluate_by_probe_only(&f)?,

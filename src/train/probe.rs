@@ -38,7 +38,7 @@ impl ProbeConfig {
     pub fn parse(f: &Fields) -> Result<Self, LabError> {
         Ok(Self {
             shots_per_class: f.integer("probeShots", 100, 1, 800)? as usize,
-            steps: f.integer("probeSteps", 200, 1, 100_000)? as usize,
+            steps: f.integer("probeSteps", 1000, 1, 100_000)? as usize,
             k: f.integer("knnK", 10, 1, 200)? as usize,
             test_images: f.integer("probeTestImages", 2000, 10, 100_000)? as usize,
         })

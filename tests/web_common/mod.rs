@@ -131,7 +131,7 @@ pub async fn run_every_objective(lab: &Lab, steps: u32, batch_size: u32) {
         ("masked", json!({ "objective": "masked", "masks": "patches", "maskRatio": 0.6 })),
         ("masked", json!({ "objective": "masked", "masks": "random", "maskRatio": 0.4 })),
         ("contrastive", json!({ "positives": "views", "masks": "disjoint", "maskRatio": 0.5, "temperature": 0.5 })),
-        ("supcon", json!({ "positives": "labels", "masks": "random", "maskRatio": 0.5 })),
+        ("supcon", json!({ "positives": "labels", "masks": "random", "maskRatio": 0.5, "shift": 2 })),
     ];
     for (objective, settings) in runs {
         let mut config = settings.clone();

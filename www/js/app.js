@@ -59,6 +59,10 @@ function objectiveDefaults() {
   if ([BASE_DIGITS, ALL_DIGITS].includes(classes.value)) {
     classes.value = objective === "masked" || objective === "contrastive" ? ALL_DIGITS : BASE_DIGITS;
   }
+  const ratio = $("mask-ratio");
+  if (["0.5", "0.75"].includes(ratio.value)) ratio.value = objective === "masked" ? "0.75" : "0.5";
+  const masks = $("masks");
+  if (objective === "masked" && masks.value === "disjoint") masks.value = "patches";
   const lr = $("pretrain-lr");
   if (["0.002", "0.001"].includes(lr.value)) lr.value = objective === "supervised" ? "0.002" : "0.001";
 }
@@ -191,7 +195,7 @@ function pretrainConfig() {
     ...PROBES[$("probe").value],
   };
   if (objective !== "supervised") Object.assign(config, { masks: $("masks").value, maskRatio: num("mask-ratio") });
-  if (objective === "contrastive" || objective === "supcon") config.temperature = num("temperature");
+  if (objective === "contrastive" || objective === "supcon") Object.assign(config, { temperature: num("temperature"), shift: num("shift") });
   return config;
 }
 
@@ -325,7 +329,7 @@ function updateSummary() {
     groups.set(run.label, group);
   }
   const rows = [...groups].map(([label, runs]) => ({
-    label, mean: mean(runs.map((r) => r.accuracy * 100)), std: std(runs.map((r) => r.accuracy * 100)),
+    label: runs[0].settings ? [runs[0].key, runs[0].settings] : runs[0].key, mean: mean(runs.map((r) => r.accuracy * 100)), std: std(runs.map((r) => r.accuracy * 100)),
     layers: [0, 1, 2].map((i) => mean(runs.map((r) => r.layers[i]))),
   }));
   drawSummary(rows);

@@ -23,7 +23,8 @@ export const OBJECTIVES = {
       pushing the other 2N − 2 views away:
       <code>ℓᵢ = −log exp(zᵢ·zₚ/τ) / Σ<sub>k≠i</sub> exp(zᵢ·z<sub>k</sub>/τ)</code>.
       Masks <em>disjoint</em> make the two views share no visible pixel, so the net must match
-      parts of a digit it never sees together. τ (temperature) sets how sharply hard negatives count.`,
+      parts of a digit it never sees together. τ (temperature) sets how sharply hard negatives count;
+      <em>shift</em> also moves each view by up to that many pixels, so position alone cannot match them.`,
   },
   supcon: {
     title: "Supervised contrastive (SupCon)",
