@@ -15,11 +15,11 @@ use transfer_lab::model::{Activation, ConvBase};
 use transfer_lab::train::hooks::NativeHooks;
 use transfer_lab::train::probe::{ProbeConfig, ProbeSets};
 
+mod common;
+use common::{arg, mean_std, write_json};
+
 const ASSET: &[u8] = include_bytes!("../www/data/mnist.tlm");
 
-fn arg(name: &str, default: &str) -> String {
-    std::env::args().skip_while(|a| a != name).nth(1).unwrap_or_else(|| default.to_string())
-}
 
 fn merged(a: &Value, b: &Value) -> Value {
     let mut out = a.clone();
@@ -97,17 +97,6 @@ fn main() {
                           "msPerStep": report.ms_per_step, "finalLoss": report.final_loss,
                           "frozen": { "mean": transfer[0].0, "std": transfer[0].1 }, "full": { "mean": transfer[1].0, "std": transfer[1].1 } }));
     }
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        std::fs::create_dir_all(dir).unwrap();
-    }
     let table = json!({ "pretrainSteps": steps, "finetuneSteps": finetune_steps, "seeds": seeds, "extra": extra, "rows": rows });
-    std::fs::write(&out, serde_json::to_string_pretty(&table).unwrap()).unwrap();
-    println!("wrote {out}");
-}
-
-fn mean_std(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, var.sqrt())
+    write_json(&out, &table);
 }

@@ -9,11 +9,11 @@ use transfer_lab::device::BackendChoice;
 use transfer_lab::lab::{Lab, LabOptions};
 use transfer_lab::train::hooks::NativeHooks;
 
+mod common;
+use common::{arg, mean_std, write_json};
+
 const ASSET: &[u8] = include_bytes!("../www/data/mnist.tlm");
 
-fn arg(name: &str, default: &str) -> String {
-    std::env::args().skip_while(|a| a != name).nth(1).unwrap_or_else(|| default.to_string())
-}
 
 /// The runs of the table: a label and the strategy's settings.
 pub fn strategies() -> Vec<(&'static str, Value)> {
@@ -88,17 +88,6 @@ fn main() {
     for curve in &curves {
         println!("{curve}");
     }
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        std::fs::create_dir_all(dir).unwrap();
-    }
     let table = json!({ "pretrainSteps": pretrain_steps, "pretrainedBaseTaskAccuracy": report.test_accuracy, "steps": steps, "seeds": seeds, "rows": rows });
-    std::fs::write(&out, serde_json::to_string_pretty(&table).unwrap()).unwrap();
-    println!("wrote {out}");
-}
-
-fn mean_std(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, var.sqrt())
+    write_json(&out, &table);
 }

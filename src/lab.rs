@@ -23,6 +23,7 @@ use crate::train::masked::{MaskedConfig, MaskedTrainer};
 use crate::train::pretrain_settings::PretrainSettings;
 use crate::train::probe::{self, ProbeReport, ProbeSets};
 use crate::train::run_loop::{self, CurvePoint, LoopResult};
+use crate::train::ssl_data::SslTrainer;
 use crate::train::supervised::{SupervisedConfig, SupervisedTrainer};
 use crate::train::RunHooks;
 
@@ -223,24 +224,32 @@ impl Lab {
 
     async fn pretrain_masked(&mut self, config: &Value, hooks: &mut dyn RunHooks) -> Result<PretrainReport, LabError> {
         let config = MaskedConfig::parse(config, self.seed)?;
-        let mut trainer = MaskedTrainer::new(&self.data, &config, &self.device.autodiff(), &self.device.device)?;
-        let mut loop_config = config.common.run.loop_config("pretrain");
-        loop_config.eval_at_end = config.common.probe.is_some();
-        let result = run_loop::run(&loop_config, &mut trainer, hooks).await?;
-        let probe = probe_of(trainer.probe(), &result);
-        Ok(self.finish_pretrain("masked", &config.common, result, trainer.into_base(), None, probe))
+        let trainer = MaskedTrainer::new(&self.data, &config, &self.device.autodiff(), &self.device.device)?;
+        self.run_self_supervised("masked", &config.common, trainer, hooks).await
     }
 
     /// Contrastive pretraining on masked pairs: `positives: "views"` (NT-Xent, no labels) or
     /// `"labels"` (SupCon). Replaces the base like `pretrain`.
     pub async fn contrastive(&mut self, config: &Value, hooks: &mut dyn RunHooks) -> Result<PretrainReport, LabError> {
         let config = ContrastiveConfig::parse(config, self.seed)?;
-        let mut trainer = ContrastiveTrainer::new(&self.data, &config, &self.device.autodiff(), &self.device.device)?;
-        let mut loop_config = config.common.run.loop_config("pretrain");
-        loop_config.eval_at_end = config.common.probe.is_some();
+        let trainer = ContrastiveTrainer::new(&self.data, &config, &self.device.autodiff(), &self.device.device)?;
+        self.run_self_supervised(config.positives.objective(), &config.common, trainer, hooks).await
+    }
+
+    /// Runs a self-supervised objective, evaluated by its probe (at the end, and every
+    /// `evalEvery` steps).
+    async fn run_self_supervised<T: SslTrainer>(
+        &mut self,
+        objective: &'static str,
+        common: &PretrainSettings,
+        mut trainer: T,
+        hooks: &mut dyn RunHooks,
+    ) -> Result<PretrainReport, LabError> {
+        let mut loop_config = common.run.loop_config("pretrain");
+        loop_config.eval_at_end = common.probe.is_some();
         let result = run_loop::run(&loop_config, &mut trainer, hooks).await?;
         let probe = probe_of(trainer.probe(), &result);
-        Ok(self.finish_pretrain(config.positives.objective(), &config.common, result, trainer.into_base(), None, probe))
+        Ok(self.finish_pretrain(objective, common, result, trainer.into_base(), None, probe))
     }
 
     /// The report of a pretraining run; keeps its base unless the run was cancelled.

@@ -8,14 +8,14 @@ use burn::prelude::*;
 use serde_json::Value;
 
 use super::contrastive_loss;
-use super::device_data::DeviceSplit;
 use super::pretrain_settings::{ALL_CLASSES, BASE_TASK_CLASSES, PretrainDefaults, PretrainSettings};
 use super::probe::ProbeSets;
 use super::run_loop::StepTrainer;
+use super::ssl_data::{SslData, SslTrainer};
 use crate::config::Fields;
-use crate::data::{BatchSampler, Dataset, PIXELS, SIDE, Split, TaskSplit};
+use crate::data::{Dataset, PIXELS, SIDE};
 use crate::error::LabError;
-use crate::masks::{self, MaskKind, MaskSampler, MaskSpec};
+use crate::masks::{self, MaskKind, MaskSpec};
 use crate::rng::SplitMix64;
 use crate::metrics::Evaluation;
 use crate::model::{ConvBase, ProjectionHead};
@@ -106,10 +106,7 @@ pub struct ContrastiveModel {
 pub struct ContrastiveTrainer {
     model: Option<ContrastiveModel>,
     optim: ModuleOptimizer,
-    train: DeviceSplit,
-    sampler: BatchSampler,
-    masks: MaskSampler,
-    probe: Option<ProbeSets>,
+    data: SslData,
     config: ContrastiveConfig,
     shift_rng: SplitMix64,
 }
@@ -117,10 +114,6 @@ pub struct ContrastiveTrainer {
 impl ContrastiveTrainer {
     pub fn new(data: &Dataset, config: &ContrastiveConfig, train_device: &Device, eval_device: &Device) -> Result<Self, LabError> {
         let common = &config.common;
-        let split = TaskSplit::of_classes(data, Split::Train, &common.classes);
-        if split.is_empty() {
-            return Err(LabError::config("classes", "no images of these classes in the data set"));
-        }
         let seed = common.run.seed;
         Ok(Self {
             model: Some(ContrastiveModel {
@@ -128,21 +121,19 @@ impl ContrastiveTrainer {
                 projection: ProjectionHead::init(seed, train_device),
             }),
             optim: AdamConfig::new().init(),
-            sampler: BatchSampler::new(split.len(), seed),
-            train: DeviceSplit::upload(data, &split, train_device),
-            masks: MaskSampler::new(config.masks, seed),
-            probe: common.probe.as_ref().map(|p| ProbeSets::new(data, p, seed, eval_device)),
+            data: SslData::new(data, common, config.masks, train_device, eval_device)?,
             config: config.clone(),
             shift_rng: SplitMix64::derive(seed, 10),
         })
     }
+}
 
-    pub fn probe(&self) -> Option<&ProbeSets> {
-        self.probe.as_ref()
+impl SslTrainer for ContrastiveTrainer {
+    fn probe(&self) -> Option<&ProbeSets> {
+        self.data.probe.as_ref()
     }
 
-    /// The trained base, without autodiff.
-    pub fn into_base(self) -> ConvBase {
+    fn into_base(self) -> ConvBase {
         self.model.expect("model present between steps").base.valid()
     }
 }
@@ -167,11 +158,11 @@ impl StepTrainer for ContrastiveTrainer {
     fn step(&mut self, _step: usize) -> Result<Tensor<1>, LabError> {
         let model = self.model.take().expect("model present between steps");
         let b = self.config.common.run.batch_size;
-        let positions = self.sampler.next_batch(b);
-        let labels: Vec<u32> = positions.iter().map(|&p| self.train.host_targets[p as usize]).collect();
-        let (images, _) = self.train.batch(positions); // [B, 1, 28, 28]
+        let positions = self.data.sampler.next_batch(b);
+        let labels: Vec<u32> = positions.iter().map(|&p| self.data.train.host_targets[p as usize]).collect();
+        let (images, _) = self.data.train.batch(positions); // [B, 1, 28, 28]
         let device = images.device();
-        let (first, second) = self.masks.pairs(b);
+        let (first, second) = self.data.masks.pairs(b);
         let first = Tensor::from_data(TensorData::new(first, [b, 1, SIDE, SIDE]), &device);
         let second = Tensor::from_data(TensorData::new(second, [b, 1, SIDE, SIDE]), &device);
         let views = Tensor::cat(vec![self.shifted(images.clone()) * first, self.shifted(images) * second], 0); // [2B, 1, 28, 28]
@@ -190,9 +181,6 @@ impl StepTrainer for ContrastiveTrainer {
 
     async fn evaluate(&mut self) -> Result<Evaluation, LabError> {
         let base = self.model.as_ref().expect("model present between steps").base.valid();
-        match &self.probe {
-            Some(probe) => probe.evaluate(&base).await,
-            None => Err(LabError::config("probe", "this objective is evaluated by its probe; set probe: true")),
-        }
+        self.data.evaluate(&base).await
     }
 }

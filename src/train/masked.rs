@@ -5,14 +5,14 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use serde_json::Value;
 
-use super::device_data::DeviceSplit;
 use super::pretrain_settings::{ALL_CLASSES, PretrainDefaults, PretrainSettings};
 use super::probe::ProbeSets;
 use super::run_loop::StepTrainer;
+use super::ssl_data::{SslData, SslTrainer};
 use crate::config::Fields;
-use crate::data::{BatchSampler, Dataset, SIDE, Split, TaskSplit};
+use crate::data::{Dataset, SIDE};
 use crate::error::LabError;
-use crate::masks::{MaskKind, MaskSampler, MaskSpec};
+use crate::masks::{MaskKind, MaskSpec};
 use crate::metrics::Evaluation;
 use crate::model::{ConvBase, Decoder};
 
@@ -58,10 +58,7 @@ pub fn masked_mse(pred: Tensor<4>, target: Tensor<4>, visible: Tensor<4>, hidden
 pub struct MaskedTrainer {
     model: Option<MaskedModel>,
     optim: ModuleOptimizer,
-    train: DeviceSplit,
-    sampler: BatchSampler,
-    masks: MaskSampler,
-    probe: Option<ProbeSets>,
+    data: SslData,
     batch_size: usize,
     lr: f64,
 }
@@ -69,10 +66,6 @@ pub struct MaskedTrainer {
 impl MaskedTrainer {
     pub fn new(data: &Dataset, config: &MaskedConfig, train_device: &Device, eval_device: &Device) -> Result<Self, LabError> {
         let common = &config.common;
-        let split = TaskSplit::of_classes(data, Split::Train, &common.classes);
-        if split.is_empty() {
-            return Err(LabError::config("classes", "no images of these classes in the data set"));
-        }
         let seed = common.run.seed;
         Ok(Self {
             model: Some(MaskedModel {
@@ -80,21 +73,19 @@ impl MaskedTrainer {
                 decoder: Decoder::init(seed, train_device),
             }),
             optim: AdamConfig::new().init(),
-            sampler: BatchSampler::new(split.len(), seed),
-            train: DeviceSplit::upload(data, &split, train_device),
-            masks: MaskSampler::new(config.masks, seed),
-            probe: common.probe.as_ref().map(|p| ProbeSets::new(data, p, seed, eval_device)),
+            data: SslData::new(data, common, config.masks, train_device, eval_device)?,
             batch_size: common.run.batch_size,
             lr: common.run.lr,
         })
     }
+}
 
-    pub fn probe(&self) -> Option<&ProbeSets> {
-        self.probe.as_ref()
+impl SslTrainer for MaskedTrainer {
+    fn probe(&self) -> Option<&ProbeSets> {
+        self.data.probe.as_ref()
     }
 
-    /// The trained base, without autodiff.
-    pub fn into_base(self) -> ConvBase {
+    fn into_base(self) -> ConvBase {
         self.model.expect("model present between steps").base.valid()
     }
 }
@@ -102,9 +93,9 @@ impl MaskedTrainer {
 impl StepTrainer for MaskedTrainer {
     fn step(&mut self, _step: usize) -> Result<Tensor<1>, LabError> {
         let model = self.model.take().expect("model present between steps");
-        let (images, _) = self.train.batch(self.sampler.next_batch(self.batch_size)); // [B, 1, 28, 28]
+        let (images, _) = self.data.train.batch(self.data.sampler.next_batch(self.batch_size)); // [B, 1, 28, 28]
         let b = self.batch_size;
-        let visible = self.masks.views(b);
+        let visible = self.data.masks.views(b);
         let hidden = visible.iter().filter(|&&v| v == 0.0).count();
         let visible = Tensor::from_data(TensorData::new(visible, [b, 1, SIDE, SIDE]), &images.device()); // [B, 1, 28, 28]
         let reconstruction = model.decoder.forward(model.base.feature_maps(images.clone() * visible.clone())); // [B, 1, 28, 28]
@@ -116,9 +107,6 @@ impl StepTrainer for MaskedTrainer {
 
     async fn evaluate(&mut self) -> Result<Evaluation, LabError> {
         let base = self.model.as_ref().expect("model present between steps").base.valid();
-        match &self.probe {
-            Some(probe) => probe.evaluate(&base).await,
-            None => Err(LabError::config("probe", "this objective is evaluated by its probe; set probe: true")),
-        }
+        self.data.evaluate(&base).await
     }
 }

@@ -12,6 +12,7 @@ pub mod masked;      // masked-region prediction: base + decoder, loss on hidden
 pub mod pretrain_settings; // what every pretraining objective reads: images, activation, run, probe
 pub mod probe;       // linear probe and k-NN accuracy of a base on all 10 digits
 pub mod run_loop;    // the shared step loop: logging, evaluation, cancellation, timing, curve
+pub mod ssl_data;    // what the self-supervised objectives share: images, batches, masks, probe
 pub mod supervised;  // supervised pretraining on a base task
 
 pub use hooks::RunHooks;

@@ -94,6 +94,8 @@ export function driftChart(canvas) {
 export function sweepChart(canvas) {
   const options = base("Label efficiency", "labelled images per digit", "accuracy %");
   options.scales.x.type = "logarithmic";
+  Object.assign(options.scales.x, { min: 1, suggestedMax: 100 });
+  Object.assign(options.scales.y, { min: 0, max: 100 });
   const chart = new Chart(canvas, { type: "line", data: { datasets: [] }, options });
   return (series) => {
     chart.data.datasets = series.map((s, i) => ({ label: s.label, data: s.points, borderColor: color(i), backgroundColor: color(i), parsing: false }));
