@@ -179,12 +179,29 @@ test("settings in the URL restore the controls, and changing a control updates t
     const checked = await page.$$eval("#strategies input:checked", (boxes) => boxes.map((b) => b.value));
     assert.deepEqual(checked, ["frozen", "full"]);
     assert.equal(await page.isVisible("#mask-ratio"), true, "self-supervised controls are shown for masked");
+    assert.equal(await page.inputValue("#classes"), "0,1,2,3,4,5,6,7,8,9", "masked learns from every digit by default");
     await page.fill("#finetune-lr", "0.0005");
     await page.dispatchEvent("#finetune-lr", "change");
     assert.match(page.url(), /finetuneLr=0\.0005/);
     assert.match(page.url(), /pretrainSteps=123/);
-    // Keyboard: the main button is reachable and labelled.
-    assert.equal(await page.getAttribute("label[for=pretrain-steps]", "for"), "pretrain-steps");
+    // Every form control has a label (a <label for> or an aria-label).
+    const unlabelled = await page.$$eval("input, select", (els) => els.filter((el) =>
+      !document.querySelector(`label[for="${el.id}"]`) && !el.getAttribute("aria-label") && el.type !== "checkbox").map((el) => el.id));
+    assert.deepEqual(unlabelled, []);
+    // Keyboard: Tab reaches the device select and the Pretrain button.
+    await page.focus("#backend");
+    let reached = false;
+    for (let i = 0; i < 60 && !reached; i++) {
+      await page.keyboard.press("Tab");
+      reached = await page.evaluate(() => document.activeElement?.id === "pretrain");
+    }
+    assert.ok(reached, "Tab reaches the Pretrain button");
+    // A phone-sized screen: nothing wider than the viewport.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(1000); // charts follow the new size on their next resize callback
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone screen`);
+    await page.screenshot({ path: join(artifacts, "phone.png"), fullPage: false });
   } finally {
     await context.close();
     await server.close();

@@ -52,19 +52,21 @@ function showObjective() {
   else $("mask-samples").replaceChildren();
 }
 
-// Switching objective moves defaults that depend on it, unless the person changed them.
-function objectiveDefaults() {
+// Switching objective moves defaults that depend on it, unless the person changed them (or the
+// URL set them: `pinned` holds those settings' names).
+function objectiveDefaults(pinned = new Set()) {
   const objective = $("objective").value;
+  const free = (el, values) => values.includes(el.value) && !pinned.has(el.dataset.setting);
   const classes = $("classes");
-  if ([BASE_DIGITS, ALL_DIGITS].includes(classes.value)) {
+  if (free(classes, [BASE_DIGITS, ALL_DIGITS])) {
     classes.value = objective === "masked" || objective === "contrastive" ? ALL_DIGITS : BASE_DIGITS;
   }
   const ratio = $("mask-ratio");
-  if (["0.5", "0.75"].includes(ratio.value)) ratio.value = objective === "masked" ? "0.75" : "0.5";
+  if (free(ratio, ["0.5", "0.75"])) ratio.value = objective === "masked" ? "0.75" : "0.5";
   const masks = $("masks");
-  if (objective === "masked" && masks.value === "disjoint") masks.value = "patches";
+  if (objective === "masked" && masks.value === "disjoint" && !pinned.has("masks")) masks.value = "patches";
   const lr = $("pretrain-lr");
-  if (["0.002", "0.001"].includes(lr.value)) lr.value = objective === "supervised" ? "0.002" : "0.001";
+  if (free(lr, ["0.002", "0.001"])) lr.value = objective === "supervised" ? "0.002" : "0.001";
 }
 
 // ---------- settings in the URL ----------
@@ -82,6 +84,7 @@ function readUrl() {
     const keys = chosen.split(",");
     for (const box of strategyBoxes()) box.checked = keys.includes(box.value);
   }
+  objectiveDefaults(new Set(query.keys()));
 }
 
 function writeUrl() {
