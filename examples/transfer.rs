@@ -39,7 +39,7 @@ fn main() {
     let activation = arg("--activation", "relu");
     let batch: u64 = arg("--batch", "32").parse().expect("--batch N");
     let only = arg("--only", "");
-    let pretrain_lr: f64 = arg("--pretrain-lr", "0.002").parse().expect("--pretrain-lr X");
+    let pretrain_lr: f64 = arg("--pretrain-lr", "0.001").parse().expect("--pretrain-lr X");
     let lr: f64 = arg("--lr", "0.001").parse().expect("--lr X");
     let eval_every: u64 = arg("--eval-every", "0").parse().expect("--eval-every N");
     let mut curves = Vec::new();

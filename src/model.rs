@@ -51,18 +51,21 @@ pub struct Classifier {
     pub head: Linear,
 }
 
-/// PyTorch's default init for conv and linear layers: U(−1/√fan_in, 1/√fan_in) for weights and
-/// biases. Values are drawn on the host in a fixed order.
-fn uniform_values(rng: &mut SplitMix64, len: usize, fan_in: usize) -> Vec<f32> {
-    let bound = 1.0 / (fan_in as f32).sqrt();
+/// Glorot (Xavier) uniform weights, Keras's default for conv and dense layers:
+/// U(−√(6/(fan_in + fan_out)), +√(6/(fan_in + fan_out))); biases start at 0. Values are drawn on
+/// the host in a fixed order. Measured against PyTorch's default (U(±1/√fan_in) for weights and
+/// biases) on the notebook's 4-vs-9 protocol, 5 seeds: frozen 88.28 → 91.72 %, l2sp 88.94 →
+/// 93.44 %, scratch 90.28 → 90.33 % (README, "Transfer").
+fn glorot_values(rng: &mut SplitMix64, len: usize, fan_in: usize, fan_out: usize) -> Vec<f32> {
+    let bound = (6.0 / (fan_in + fan_out) as f32).sqrt();
     (0..len).map(|_| rng.uniform(-bound, bound)).collect()
 }
 
 fn conv_layer(rng: &mut SplitMix64, channels_in: usize, device: &Device) -> Conv2d {
     let mut conv = Conv2dConfig::new([channels_in, FILTERS], [KERNEL, KERNEL]).init(device);
     let fan_in = channels_in * KERNEL * KERNEL;
-    let weight = uniform_values(rng, FILTERS * fan_in, fan_in);
-    let bias = uniform_values(rng, FILTERS, fan_in);
+    let weight = glorot_values(rng, FILTERS * fan_in, fan_in, FILTERS * KERNEL * KERNEL);
+    let bias = vec![0.0; FILTERS];
     conv.weight = Param::from_tensor(Tensor::from_data(
         TensorData::new(weight, [FILTERS, channels_in, KERNEL, KERNEL]),
         device,
@@ -71,11 +74,11 @@ fn conv_layer(rng: &mut SplitMix64, channels_in: usize, device: &Device) -> Conv
     conv
 }
 
-/// A linear layer `inputs → outputs` with the default init.
+/// A linear layer `inputs → outputs` with the Glorot init.
 pub fn linear_layer(rng: &mut SplitMix64, inputs: usize, outputs: usize, device: &Device) -> Linear {
     let mut linear = LinearConfig::new(inputs, outputs).init(device);
-    let weight = uniform_values(rng, inputs * outputs, inputs);
-    let bias = uniform_values(rng, outputs, inputs);
+    let weight = glorot_values(rng, inputs * outputs, inputs, outputs);
+    let bias = vec![0.0; outputs];
     linear.weight = Param::from_tensor(Tensor::from_data(TensorData::new(weight, [inputs, outputs]), device));
     linear.bias = Some(Param::from_tensor(Tensor::from_data(TensorData::new(bias, [outputs]), device)));
     linear
@@ -130,9 +133,9 @@ impl Classifier {
 /// A transposed convolution `channels_in → channels_out`, 3×3, stride 1: grows the side by 2.
 fn conv_transpose_layer(rng: &mut SplitMix64, channels_in: usize, channels_out: usize, device: &Device) -> ConvTranspose2d {
     let mut conv = ConvTranspose2dConfig::new([channels_in, channels_out], [KERNEL, KERNEL]).init(device);
-    let fan_in = channels_out * KERNEL * KERNEL; // PyTorch's convention for transposed convs
-    let weight = uniform_values(rng, channels_in * fan_in, fan_in);
-    let bias = uniform_values(rng, channels_out, fan_in);
+    let (fan_in, fan_out) = (channels_in * KERNEL * KERNEL, channels_out * KERNEL * KERNEL);
+    let weight = glorot_values(rng, channels_in * channels_out * KERNEL * KERNEL, fan_in, fan_out);
+    let bias = vec![0.0; channels_out];
     conv.weight = Param::from_tensor(Tensor::from_data(
         TensorData::new(weight, [channels_in, channels_out, KERNEL, KERNEL]),
         device,

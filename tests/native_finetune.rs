@@ -19,7 +19,7 @@ fn pretrained_lab() -> MutexGuard<'static, Lab> {
     static LAB: OnceLock<Mutex<Lab>> = OnceLock::new();
     LAB.get_or_init(|| {
         let mut lab = pollster::block_on(Lab::create(&LabOptions { backend: BackendChoice::Cpu, seed: 0 }, ASSET)).unwrap();
-        let config = json!({ "classes": [0, 1, 2, 3, 5, 6, 7, 8], "steps": 300, "lr": 2e-3, "seed": 0, "evalEvery": 0 });
+        let config = json!({ "classes": [0, 1, 2, 3, 5, 6, 7, 8], "steps": 300, "lr": 1e-3, "seed": 0, "evalEvery": 0 });
         let report = pollster::block_on(lab.pretrain(&config, &mut NativeHooks::default())).unwrap();
         eprintln!("pretrained base: base-task accuracy {:.2}%", report.test_accuracy.unwrap() * 100.0);
         Mutex::new(lab)
@@ -129,12 +129,12 @@ fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len() as f64
 }
 
-/// The notebook's comparison: 5 subset seeds, 300 steps, Adam 1e-3, every strategy learns 4 vs 9
-/// from 2 % of the labels well above chance. Issue 3 asks the pretrained strategies to beat
-/// scratch by 4 points; on this asset they do not (see the README's table), so that is printed
-/// here as measured rather than asserted.
+/// The notebook's comparison: 5 subset seeds, 300 steps, Adam 1e-3, 4 vs 9 from 2 % of the
+/// labels. As measured (README, "Transfer"): every pretrained strategy beats scratch on the mean,
+/// and L2-SP reaches 93 %. Issue 3's margin of 4 points over scratch is not reached (L2-SP is
+/// +3.1), so it is printed, not asserted.
 #[test]
-fn every_strategy_learns_four_vs_nine_over_five_seeds() {
+fn pretrained_strategies_beat_scratch_on_four_vs_nine_over_five_seeds() {
     let mut lab = pretrained_lab();
     let runs = [
         ("scratch", json!({ "strategy": "scratch" })),
@@ -143,13 +143,21 @@ fn every_strategy_learns_four_vs_nine_over_five_seeds() {
         ("l2sp", json!({ "strategy": "l2sp" })),
         ("ball", json!({ "strategy": "ball", "radius": 0.5 })),
     ];
+    let mut means = Vec::new();
     for (name, settings) in runs {
         let reports: Vec<FinetuneReport> = (0..5).map(|seed| finetune(&mut lab, settings.clone(), seed, 300)).collect();
         let accuracies: Vec<f64> = reports.iter().map(|r| r.test_accuracy.unwrap()).collect();
         eprintln!("{name:>8}: mean {:.2}% {:?}", mean(&accuracies) * 100.0, accuracies);
-        assert!(mean(&accuracies) >= 0.85, "{name} mean accuracy {}", mean(&accuracies));
         for r in &reports {
             assert!(r.curve.last().unwrap().loss < r.curve[0].loss, "{name}: the loss did not fall");
         }
+        means.push((name, mean(&accuracies)));
     }
+    let scratch = means[0].1;
+    for &(name, m) in &means[1..] {
+        assert!(m > scratch, "{name} {m:.4} does not beat scratch {scratch:.4}");
+        eprintln!("{name:>8}: {:+.2} points over scratch", (m - scratch) * 100.0);
+    }
+    let l2sp = means[3].1;
+    assert!(l2sp >= 0.93, "l2sp mean {l2sp:.4}");
 }

@@ -90,6 +90,21 @@ fn supcon_with_distinct_labels_equals_nt_xent_and_differs_with_shared_labels() {
 }
 
 #[test]
+fn an_all_zero_embedding_keeps_the_gradients_finite() {
+    let device = Device::flex().autodiff();
+    let values = vec![0.0, 0.0, 1.0, 0.5, 0.0, 0.0, 0.5, 1.0];
+    for labels in [None, Some([0u32, 1, 0, 1])] {
+        let z = matrix(values.clone(), 4, 2, &device).require_grad();
+        let loss = match labels {
+            None => nt_xent(z.clone(), 0.5),
+            Some(l) => supcon(z.clone(), &l, 0.5),
+        };
+        let grad = z.grad(&loss.backward()).unwrap();
+        assert!(grad.into_data().iter::<f32>().all(f32::is_finite), "{labels:?}");
+    }
+}
+
+#[test]
 fn supcon_gradient_pulls_same_label_views_together() {
     // One step of gradient descent on the embeddings lowers the loss and raises the similarity
     // of two same-label rows.

@@ -100,7 +100,7 @@ fn cancel_keeps_the_previous_base_and_reports_it() {
 fn supervised_pretraining_learns_all_ten_digits() {
     let mut lab = cpu_lab(0);
     let mut hooks = NativeHooks { echo: true, ..Default::default() };
-    let config = json!({ "classes": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], "steps": 300, "batchSize": 128, "lr": 2e-3, "seed": 0, "evalEvery": 100 });
+    let config = json!({ "classes": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], "steps": 300, "batchSize": 128, "lr": 1e-3, "seed": 0, "evalEvery": 100 });
     let report = pollster::block_on(lab.pretrain(&config, &mut hooks)).unwrap();
     let accuracy = report.test_accuracy.unwrap();
     eprintln!("300 steps: test accuracy {:.2}%, {:.1} ms/step", accuracy * 100.0, report.ms_per_step);

@@ -20,7 +20,9 @@ const EXCLUDED: f32 = 1e9;
 fn similarities(z: Tensor<2>, temperature: f64) -> Tensor<2> {
     let [n, _] = z.dims();
     let device = z.device();
-    let norms = z.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(1e-12); // [n, 1]
+    // ε inside the root keeps the gradient finite for an all-zero row (e.g. a view whose mask
+    // hid every stroke, through a net with zero biases): d√x/dx is infinite at 0.
+    let norms = z.clone().powf_scalar(2.0).sum_dim(1).add_scalar(1e-12).sqrt(); // [n, 1]
     let unit = z / norms; // [n, d]
     let s = unit.clone().matmul(unit.transpose()).div_scalar(temperature); // [n, n]
     let diagonal: Vec<f32> = (0..n * n).map(|i| if i / n == i % n { EXCLUDED } else { 0.0 }).collect();

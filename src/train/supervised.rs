@@ -24,7 +24,7 @@ impl SupervisedConfig {
     pub fn parse(value: &Value, default_seed: u64) -> Result<Self, LabError> {
         let f = Fields::new(value, "")?;
         f.only(&[&["objective"][..], &PretrainSettings::fields()[..]].concat())?;
-        let defaults = PretrainDefaults { classes: &BASE_TASK_CLASSES, batch_size: 128, lr: 2e-3 };
+        let defaults = PretrainDefaults { classes: &BASE_TASK_CLASSES, batch_size: 128, lr: 1e-3 };
         Ok(Self { common: PretrainSettings::parse(&f, &defaults, default_seed)? })
     }
 }

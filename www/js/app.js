@@ -65,8 +65,6 @@ function objectiveDefaults(pinned = new Set()) {
   if (free(ratio, ["0.5", "0.75"])) ratio.value = objective === "masked" ? "0.75" : "0.5";
   const masks = $("masks");
   if (objective === "masked" && masks.value === "disjoint" && !pinned.has("masks")) masks.value = "patches";
-  const lr = $("pretrain-lr");
-  if (free(lr, ["0.002", "0.001"])) lr.value = objective === "supervised" ? "0.002" : "0.001";
 }
 
 // ---------- settings in the URL ----------
@@ -295,7 +293,7 @@ async function afterFinetuning() {
 async function notebook() {
   $("objective").value = "supervised";
   $("classes").value = BASE_DIGITS;
-  $("pretrain-lr").value = "0.002";
+  $("pretrain-lr").value = "0.001";
   $("task-classes").value = "4,9";
   $("budget-kind").value = "fraction";
   $("budget").value = "0.02";
