@@ -76,6 +76,10 @@ test("the notebook's experiment end to end on the CPU, exports, weights and draw
     assert.ok(worst <= 100, `a main-thread task took ${worst} ms during training`);
 
     await page.screenshot({ path: join(artifacts, "lab.png"), fullPage: true });
+    // The README's picture: the progress bar above the live curves and the compare table.
+    await page.evaluate(() => window.scrollTo(0, document.querySelector("#charts-panel").offsetTop - 150));
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: join(artifacts, "overview.png") });
     for (const id of ["run-panel", "pretrain-panel", "finetune-panel", "charts-panel", "compare-panel", "inside-panel"]) {
       await page.locator(`#${id}`).screenshot({ path: join(artifacts, `${id}.png`) });
     }
