@@ -298,10 +298,7 @@ impl Lab {
             _ => Split::Test,
         };
         let n = f.integer("n", 500, 2, MAX_EMBED as u64)? as usize;
-        let base = match f.choice("model", "base", &["base", "finetuned"])? {
-            "finetuned" => &self.finetuned.as_ref().ok_or_else(|| LabError::config("model", "no fine-tuned net yet; run finetune first"))?.model.base,
-            _ => &self.base.as_ref().ok_or_else(|| LabError::config("model", "no base yet; run pretrain first"))?.base,
-        };
+        let base = self.chosen_base(&f)?;
         let mut images = TaskSplit::of_classes(&self.data, split, &ClassSet::all());
         images.truncate(n);
         let n = images.len();
@@ -496,14 +493,21 @@ impl Lab {
         Ok(())
     }
 
-    /// The first conv layer's 16 filters of the lab's base ([16 * 9], filter by filter, 3×3
-    /// row-major), or of the fine-tuned net's with `finetuned`.
-    pub async fn filters(&self, finetuned: bool) -> Result<Vec<f32>, LabError> {
-        let base = if finetuned {
-            &self.finetuned.as_ref().ok_or_else(|| LabError::config("model", "no fine-tuned net yet; run finetune first"))?.model.base
-        } else {
-            &self.base.as_ref().ok_or_else(|| LabError::config("model", "no base yet; run pretrain first"))?.base
-        };
+    /// The base a `model: "base" | "finetuned"` field names: the lab's base or the last fine-tuned
+    /// net's.
+    fn chosen_base(&self, f: &Fields) -> Result<&ConvBase, LabError> {
+        Ok(match f.choice("model", "base", &["base", "finetuned"])? {
+            "finetuned" => &self.finetuned.as_ref().ok_or_else(|| LabError::config("model", "no fine-tuned net yet; run finetune first"))?.model.base,
+            _ => &self.base.as_ref().ok_or_else(|| LabError::config("model", "no base yet; run pretrain first"))?.base,
+        })
+    }
+
+    /// `filters({ model })`: the first conv layer's 16 filters ([16 * 9], filter by filter, 3×3
+    /// row-major) of the lab's base or of the fine-tuned net.
+    pub async fn filters(&self, config: &Value) -> Result<Vec<f32>, LabError> {
+        let f = Fields::new(config, "")?;
+        f.only(&["model"])?;
+        let base = self.chosen_base(&f)?;
         let weight = base.conv1.weight.val(); // [16, 1, 3, 3]
         let data = weight.into_data_async().await.map_err(|e| LabError::Device(format!("reading filters: {e:?}")))?;
         Ok(data.iter::<f32>().collect())

@@ -180,12 +180,8 @@ impl Lab {
                 Some(_) => return Err(LabError::config("dataUrl", "must be a string")),
             };
             fetch_bytes(&url).await?
-        } else if let Some(array) = data.dyn_ref::<Uint8Array>() {
-            array.to_vec()
-        } else if data.is_instance_of::<js_sys::ArrayBuffer>() {
-            Uint8Array::new(&data).to_vec()
         } else {
-            return Err(LabError::config("data", "must be a Uint8Array or ArrayBuffer"));
+            bytes_of(&data, "data")?
         };
         let core = lab::Lab::create(&parsed, &bytes).await?;
         Ok(Lab {
@@ -336,13 +332,13 @@ fn pixels_of(value: &JsValue) -> Result<Vec<f32>, LabError> {
         .ok_or_else(|| LabError::config("pixels", "must be a Float32Array of 784 values per image"))
 }
 
-fn bytes_of(value: &JsValue) -> Result<Vec<u8>, LabError> {
+fn bytes_of(value: &JsValue, field: &str) -> Result<Vec<u8>, LabError> {
     if let Some(array) = value.dyn_ref::<Uint8Array>() {
         Ok(array.to_vec())
     } else if value.is_instance_of::<js_sys::ArrayBuffer>() {
         Ok(Uint8Array::new(value).to_vec())
     } else {
-        Err(LabError::config("weights", "must be a Uint8Array or ArrayBuffer"))
+        Err(LabError::config(field, "must be a Uint8Array or ArrayBuffer"))
     }
 }
 
@@ -374,18 +370,9 @@ impl Lab {
                     Ok(pixels) => core.predict(&pixels).await.map(|p| js_sys::Float32Array::from(&p[..]).into()),
                     Err(e) => Err(e),
                 },
-                Run::Filters => {
-                    let which = crate::config::Fields::new(&config, "").and_then(|f| {
-                        f.only(&["model"])?;
-                        f.choice("model", "base", &["base", "finetuned"])
-                    });
-                    match which {
-                        Ok(which) => core.filters(which == "finetuned").await.map(|w| js_sys::Float32Array::from(&w[..]).into()),
-                        Err(e) => Err(e),
-                    }
-                }
+                Run::Filters => core.filters(&config).await.map(|w| js_sys::Float32Array::from(&w[..]).into()),
                 Run::ExportWeights => core.export_weights().await.map(|b| Uint8Array::from(&b[..]).into()),
-                Run::ImportWeights => bytes_of(&raw).and_then(|b| core.import_weights(&b)).map(|_| JsValue::UNDEFINED),
+                Run::ImportWeights => bytes_of(&raw, "weights").and_then(|b| core.import_weights(&b)).map(|_| JsValue::UNDEFINED),
             };
             *slot.borrow_mut() = Some(core);
             result.map_err(|e| js_error(&e))

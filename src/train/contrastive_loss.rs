@@ -16,14 +16,19 @@ use burn::prelude::*;
 /// Added to the self-similarity so that exp() of it is 0; far beyond any |s| ≤ 1/τ.
 const EXCLUDED: f32 = 1e9;
 
+/// Each row divided by its L2 norm: [n, d] → [n, d]. ε inside the root keeps the gradient
+/// finite for an all-zero row (e.g. a view whose mask hid every stroke, through a net with zero
+/// biases): d√x/dx is infinite at 0.
+pub fn unit_rows(z: Tensor<2>) -> Tensor<2> {
+    let norms = z.clone().powf_scalar(2.0).sum_dim(1).add_scalar(1e-12).sqrt(); // [n, 1]
+    z / norms
+}
+
 /// Cosine similarities divided by τ, with the diagonal pushed to −1e9: [n, d] → [n, n].
 fn similarities(z: Tensor<2>, temperature: f64) -> Tensor<2> {
     let [n, _] = z.dims();
     let device = z.device();
-    // ε inside the root keeps the gradient finite for an all-zero row (e.g. a view whose mask
-    // hid every stroke, through a net with zero biases): d√x/dx is infinite at 0.
-    let norms = z.clone().powf_scalar(2.0).sum_dim(1).add_scalar(1e-12).sqrt(); // [n, 1]
-    let unit = z / norms; // [n, d]
+    let unit = unit_rows(z); // [n, d]
     let s = unit.clone().matmul(unit.transpose()).div_scalar(temperature); // [n, n]
     let diagonal: Vec<f32> = (0..n * n).map(|i| if i / n == i % n { EXCLUDED } else { 0.0 }).collect();
     s - Tensor::from_data(TensorData::new(diagonal, [n, n]), &device)

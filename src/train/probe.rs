@@ -10,6 +10,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use serde::Serialize;
 
+use super::contrastive_loss::unit_rows;
 use super::device_data::DeviceSplit;
 use super::eval::EVAL_CHUNK;
 use crate::config::Fields;
@@ -143,17 +144,13 @@ pub fn features(base: &ConvBase, split: &DeviceSplit) -> Tensor<2> {
 /// Accuracy of a k-NN vote (cosine similarity, each neighbour's vote weighted by its
 /// similarity) of `test` against the labelled `train` features.
 async fn knn_accuracy(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, test_labels: &[u32], k: usize) -> Result<f64, LabError> {
-    let unit = |x: Tensor<2>| {
-        let norms = x.clone().powf_scalar(2.0).sum_dim(1).sqrt().clamp_min(1e-12); // [n, 1]
-        x / norms
-    };
-    let train_t = unit(train).transpose(); // [7744, n]
+    let train_t = unit_rows(train).transpose(); // [7744, n]
     let n = train_labels.len();
     let mut predictions = Vec::with_capacity(test_labels.len());
     let [m, _] = test.dims();
     for start in (0..m).step_by(EVAL_CHUNK) {
         let end = (start + EVAL_CHUNK).min(m);
-        let similarities = unit(test.clone().slice(start..end)).matmul(train_t.clone()); // [c, n]
+        let similarities = unit_rows(test.clone().slice(start..end)).matmul(train_t.clone()); // [c, n]
         let data = similarities.into_data_async().await.map_err(|e| LabError::Device(format!("reading k-NN similarities: {e:?}")))?;
         let values: Vec<f32> = data.iter::<f32>().collect();
         predictions.extend(values.chunks(n).map(|row| metrics::knn_vote(row, train_labels, k, NUM_CLASSES)));
