@@ -41,10 +41,13 @@ fn main() {
     let only = arg("--only", "");
     let pretrain_lr: f64 = arg("--pretrain-lr", "0.001").parse().expect("--pretrain-lr X");
     let lr: f64 = arg("--lr", "0.001").parse().expect("--lr X");
+    let pretrain_shift: u64 = arg("--pretrain-shift", "2").parse().expect("--pretrain-shift N");
+    let pretrain_seed: u64 = arg("--pretrain-seed", "0").parse().expect("--pretrain-seed N");
+    let pretrain_batch: u64 = arg("--pretrain-batch", "128").parse().expect("--pretrain-batch N");
     let eval_every: u64 = arg("--eval-every", "0").parse().expect("--eval-every N");
     let mut curves = Vec::new();
     let mut lab = pollster::block_on(Lab::create(&LabOptions { backend: BackendChoice::Cpu, seed: 0 }, ASSET)).unwrap();
-    let pretrain = json!({ "objective": "supervised", "classes": [0, 1, 2, 3, 5, 6, 7, 8], "steps": pretrain_steps, "lr": pretrain_lr, "seed": 0, "evalEvery": 0, "activation": activation });
+    let pretrain = json!({ "objective": "supervised", "classes": [0, 1, 2, 3, 5, 6, 7, 8], "steps": pretrain_steps, "lr": pretrain_lr, "seed": pretrain_seed, "evalEvery": 0, "activation": activation, "shift": pretrain_shift, "batchSize": pretrain_batch });
     let report = pollster::block_on(lab.pretrain(&pretrain, &mut NativeHooks::default())).unwrap();
     println!(
         "pretrained on 8 digits ({} steps): base-task test accuracy {:.2} %",

@@ -261,7 +261,8 @@ impl BatchSampler {
 /// How many labelled images a tiny task gets.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SubsetSize {
-    /// This fraction of each class's training images (at least one per class).
+    /// This fraction of the classes' training images together, split in proportion to their sizes
+    /// (at least one per class): see [`fraction_counts`].
     Fraction(f64),
     /// This many training images per class (capped at what the class has).
     ShotsPerClass(usize),
@@ -280,15 +281,21 @@ impl TaskSpec {
     /// split (stratified, so every class is present), in a fixed order.
     pub fn train_subset(&self, data: &Dataset) -> TaskSplit {
         let mut rng = SplitMix64::derive(self.subset_seed, 5);
+        let pools: Vec<Vec<usize>> = self
+            .classes
+            .digits()
+            .iter()
+            .map(|&digit| data.split_range(Split::Train).filter(|&i| data.label(i) == digit).collect())
+            .collect();
+        let sizes: Vec<usize> = pools.iter().map(Vec::len).collect();
+        let takes = match self.size {
+            SubsetSize::Fraction(f) => fraction_counts(&sizes, f),
+            SubsetSize::ShotsPerClass(k) => sizes.iter().map(|&n| k.min(n)).collect(),
+        };
         let mut chosen = Vec::new();
-        for &digit in self.classes.digits() {
-            let mut pool: Vec<usize> = data.split_range(Split::Train).filter(|&i| data.label(i) == digit).collect();
+        for (mut pool, take) in pools.into_iter().zip(takes) {
             rng.shuffle(&mut pool);
-            let take = match self.size {
-                SubsetSize::Fraction(f) => ((pool.len() as f64 * f).round() as usize).max(1),
-                SubsetSize::ShotsPerClass(k) => k,
-            };
-            pool.truncate(take.min(pool.len()));
+            pool.truncate(take);
             chosen.extend(pool);
         }
         chosen.sort_unstable();
@@ -298,5 +305,52 @@ impl TaskSpec {
     /// Every held-out image of the task's classes.
     pub fn test_split(&self, data: &Dataset) -> TaskSplit {
         TaskSplit::of_classes(data, Split::Test, &self.classes)
+    }
+}
+
+/// How many images each class gives for `fraction` of the classes' `sizes` together:
+/// round(fraction · total) images, split in proportion to the class sizes by largest remainder,
+/// and at least one per (non-empty) class: 2 % of 782 and 789 images is 31, as 15 + 16.
+pub fn fraction_counts(sizes: &[usize], fraction: f64) -> Vec<usize> {
+    let total: usize = sizes.iter().sum();
+    let wanted = (total as f64 * fraction).round() as usize;
+    let exact: Vec<f64> = sizes.iter().map(|&n| n as f64 * fraction).collect();
+    let mut counts: Vec<usize> = exact.iter().map(|x| x.floor() as usize).collect();
+    let mut by_remainder: Vec<usize> = (0..sizes.len()).collect();
+    by_remainder.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    let mut left = wanted.saturating_sub(counts.iter().sum());
+    for &class in by_remainder.iter().cycle().take(sizes.len() * 2) {
+        if left == 0 {
+            break;
+        }
+        if counts[class] < sizes[class] {
+            counts[class] += 1;
+            left -= 1;
+        }
+    }
+    for (count, &size) in counts.iter_mut().zip(sizes) {
+        *count = (*count).max(1).min(size);
+    }
+    counts
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::fraction_counts;
+
+    #[test]
+    fn fractions_split_the_rounded_total_by_largest_remainder() {
+        assert_eq!(fraction_counts(&[782, 789], 0.02), vec![15, 16]); // 15.64 + 15.78 = 31.42 → 31
+        assert_eq!(fraction_counts(&[800, 800, 800], 0.5), vec![400, 400, 400]);
+        assert_eq!(fraction_counts(&[10, 10, 10], 0.05), vec![1, 1, 1], "at least one per class");
+        assert_eq!(fraction_counts(&[3, 1000], 0.001), vec![1, 1]);
+        assert_eq!(fraction_counts(&[5, 7], 1.0), vec![5, 7], "capped at the class size");
+        for sizes in [[780, 801, 799], [1, 2, 3], [500, 0, 20]] {
+            let counts = fraction_counts(&sizes, 0.3);
+            assert!(counts.iter().zip(&sizes).all(|(&c, &n)| c <= n));
+            let total: usize = sizes.iter().sum();
+            assert!(counts.iter().sum::<usize>() >= (total as f64 * 0.3).round() as usize);
+        }
     }
 }

@@ -156,26 +156,6 @@ impl MaskSampler {
     }
 }
 
-/// Random translations, as gather indices: for each of `n` images, 784 source positions into a
-/// row of 785 values whose last one is 0 (so pixels shifted in from outside are black). Each
-/// image moves by (dx, dy), both uniform in [−max_shift, max_shift].
-pub fn shift_indices(rng: &mut SplitMix64, n: usize, max_shift: usize) -> Vec<i32> {
-    let mut out = Vec::with_capacity(n * PIXELS);
-    let span = 2 * max_shift + 1;
-    for _ in 0..n {
-        let dx = rng.below(span) as i64 - max_shift as i64;
-        let dy = rng.below(span) as i64 - max_shift as i64;
-        for row in 0..SIDE as i64 {
-            for col in 0..SIDE as i64 {
-                let (from_row, from_col) = (row - dy, col - dx);
-                let inside = (0..SIDE as i64).contains(&from_row) && (0..SIDE as i64).contains(&from_col);
-                out.push(if inside { (from_row * SIDE as i64 + from_col) as i32 } else { PIXELS as i32 });
-            }
-        }
-    }
-    out
-}
-
 /// A mask showing only the given patches of the grid.
 fn patch_mask(visible: &[usize]) -> Vec<f32> {
     let mut mask = vec![0.0f32; PIXELS];
@@ -224,21 +204,6 @@ mod tests {
         let spec = MaskSpec::new(MaskKind::Patches, 0.5, "maskRatio").unwrap();
         let (a, b) = MaskSampler::new(spec, 11).pairs(50);
         assert!(a.iter().zip(&b).any(|(x, y)| x * y == 1.0));
-    }
-
-    #[test]
-    fn shifts_move_pixels_and_fill_with_black() {
-        let mut rng = SplitMix64::new(5);
-        let indices = shift_indices(&mut rng, 30, 2);
-        assert_eq!(indices.len(), 30 * PIXELS);
-        for view in indices.chunks(PIXELS) {
-            // Every source index is a pixel or the black sentinel, and the centre pixel comes
-            // from at most 2 rows/columns away.
-            assert!(view.iter().all(|&i| (0..=PIXELS as i32).contains(&i)));
-            let centre = view[14 * SIDE + 14] as usize;
-            assert!((centre / SIDE).abs_diff(14) <= 2 && (centre % SIDE).abs_diff(14) <= 2);
-        }
-        assert!(shift_indices(&mut rng, 1, 0).iter().enumerate().all(|(i, &j)| i as i32 == j));
     }
 
     #[test]

@@ -54,7 +54,7 @@ fn frozen_keeps_the_base_bit_identical_and_finetune_never_changes_the_lab_base()
     assert!(full.drift.total.l2 > 0.0, "full fine-tuning moves the base");
     assert_eq!(base_weights(&lab.base().unwrap().base), before, "the lab's base is untouched");
     assert_eq!(frozen.task.train_images, full.task.train_images);
-    assert!((28..=34).contains(&frozen.task.train_images), "2 % of the 4s and 9s: {}", frozen.task.train_images);
+    assert_eq!(frozen.task.train_images, 32, "2 % of the 1,590-odd training 4s and 9s");
 }
 
 #[test]
@@ -130,9 +130,9 @@ fn mean(xs: &[f64]) -> f64 {
 }
 
 /// The notebook's comparison: 5 subset seeds, 300 steps, Adam 1e-3, 4 vs 9 from 2 % of the
-/// labels. As measured (README, "Transfer"): every pretrained strategy beats scratch on the mean,
-/// and L2-SP reaches 93 %. Issue 3's margin of 4 points over scratch is not reached (L2-SP is
-/// +3.1), so it is printed, not asserted.
+/// labels, on a base pretrained with 2-pixel shifts. As measured (README, "Transfer"): every
+/// pretrained strategy beats scratch by more than 3 points, and L2-SP by more than 4, to over
+/// 95 %. Issue 3 asks for 4 points from every one: frozen (+3.3) and full (+3.9) fall short.
 #[test]
 fn pretrained_strategies_beat_scratch_on_four_vs_nine_over_five_seeds() {
     let mut lab = pretrained_lab();
@@ -155,9 +155,9 @@ fn pretrained_strategies_beat_scratch_on_four_vs_nine_over_five_seeds() {
     }
     let scratch = means[0].1;
     for &(name, m) in &means[1..] {
-        assert!(m > scratch, "{name} {m:.4} does not beat scratch {scratch:.4}");
         eprintln!("{name:>8}: {:+.2} points over scratch", (m - scratch) * 100.0);
+        assert!(m >= scratch + 0.03, "{name} {m:.4} is not 3 points over scratch {scratch:.4}");
     }
     let l2sp = means[3].1;
-    assert!(l2sp >= 0.93, "l2sp mean {l2sp:.4}");
+    assert!(l2sp >= scratch + 0.04 && l2sp >= 0.945, "l2sp mean {l2sp:.4}, scratch {scratch:.4}");
 }

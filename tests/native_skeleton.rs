@@ -57,6 +57,8 @@ fn bad_pretrain_configs_name_the_field() {
         (json!({ "batchSize": 1.5 }), "batchSize:"),
         (json!({ "stepz": 10 }), "stepz:"),
         (json!({ "activation": "tanh" }), "activation:"),
+        (json!({ "shift": 9 }), "shift:"),
+        (json!({ "shift": -1 }), "shift:"),
     ];
     for (config, field) in cases {
         let err = pollster::block_on(lab.pretrain(&config, &mut hooks)).err().expect("rejected").to_string();

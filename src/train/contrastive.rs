@@ -7,16 +7,16 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use serde_json::Value;
 
+use super::augment::Shifter;
 use super::contrastive_loss;
 use super::pretrain_settings::{ALL_CLASSES, BASE_TASK_CLASSES, PretrainDefaults, PretrainSettings};
 use super::probe::ProbeSets;
 use super::run_loop::StepTrainer;
 use super::ssl_data::{SslData, SslTrainer};
 use crate::config::Fields;
-use crate::data::{Dataset, PIXELS, SIDE};
+use crate::data::{Dataset, SIDE};
 use crate::error::LabError;
-use crate::masks::{self, MaskKind, MaskSpec};
-use crate::rng::SplitMix64;
+use crate::masks::{MaskKind, MaskSpec};
 use crate::metrics::Evaluation;
 use crate::model::{ConvBase, ProjectionHead};
 
@@ -108,7 +108,7 @@ pub struct ContrastiveTrainer {
     optim: ModuleOptimizer,
     data: SslData,
     config: ContrastiveConfig,
-    shift_rng: SplitMix64,
+    shifter: Shifter,
 }
 
 impl ContrastiveTrainer {
@@ -123,7 +123,7 @@ impl ContrastiveTrainer {
             optim: AdamConfig::new().init(),
             data: SslData::new(data, common, config.masks, train_device, eval_device)?,
             config: config.clone(),
-            shift_rng: SplitMix64::derive(seed, 10),
+            shifter: Shifter::new(seed, 10, config.shift),
         })
     }
 }
@@ -138,22 +138,6 @@ impl SslTrainer for ContrastiveTrainer {
     }
 }
 
-impl ContrastiveTrainer {
-    /// The images moved by a random shift each (black where nothing moves in); unchanged when
-    /// `shift` is 0.
-    fn shifted(&mut self, images: Tensor<4>) -> Tensor<4> {
-        if self.config.shift == 0 {
-            return images;
-        }
-        let [b, _, _, _] = images.dims();
-        let device = images.device();
-        let indices = masks::shift_indices(&mut self.shift_rng, b, self.config.shift);
-        let indices = Tensor::<2, Int>::from_data(TensorData::new(indices, [b, PIXELS]), &device); // [B, 784]
-        let rows = Tensor::cat(vec![images.reshape([b, PIXELS]), Tensor::zeros([b, 1], &device)], 1); // [B, 785]
-        rows.gather(1, indices).reshape([b, 1, SIDE, SIDE]) // [B, 1, 28, 28]
-    }
-}
-
 impl StepTrainer for ContrastiveTrainer {
     fn step(&mut self, _step: usize) -> Result<Tensor<1>, LabError> {
         let model = self.model.take().expect("model present between steps");
@@ -165,7 +149,7 @@ impl StepTrainer for ContrastiveTrainer {
         let (first, second) = self.data.masks.pairs(b);
         let first = Tensor::from_data(TensorData::new(first, [b, 1, SIDE, SIDE]), &device);
         let second = Tensor::from_data(TensorData::new(second, [b, 1, SIDE, SIDE]), &device);
-        let views = Tensor::cat(vec![self.shifted(images.clone()) * first, self.shifted(images) * second], 0); // [2B, 1, 28, 28]
+        let views = Tensor::cat(vec![self.shifter.apply(images.clone()) * first, self.shifter.apply(images) * second], 0); // [2B, 1, 28, 28]
         let z = model.projection.forward(model.base.forward(views)); // [2B, 64]
         let loss = match self.config.positives {
             Positives::Views => contrastive_loss::nt_xent(z, self.config.temperature),

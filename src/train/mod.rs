@@ -1,6 +1,7 @@
 //! Training: one file per objective, plus what they share: the host hooks, the step loop, data
 //! on the device and evaluation.
 
+pub mod augment;     // random shifts of a batch, gathered on the device
 pub mod constraints; // L2-SP penalty, projection into a ball around w₀
 pub mod contrastive; // contrastive pretraining on masked pairs: NT-Xent (views) or SupCon (labels)
 pub mod contrastive_loss; // NT-Xent and SupCon as tensor functions

@@ -48,6 +48,7 @@ function showObjective() {
   const ssl = objective !== "supervised";
   for (const el of document.querySelectorAll(".ssl")) el.hidden = !ssl;
   for (const el of document.querySelectorAll(".contrastive-only")) el.hidden = !(objective === "contrastive" || objective === "supcon");
+  for (const el of document.querySelectorAll(".shiftable")) el.hidden = objective === "masked";
   if (ssl) showMaskSamples();
   else $("mask-samples").replaceChildren();
 }
@@ -63,6 +64,8 @@ function objectiveDefaults(pinned = new Set()) {
   }
   const ratio = $("mask-ratio");
   if (free(ratio, ["0.5", "0.75"])) ratio.value = objective === "masked" ? "0.75" : "0.5";
+  const shift = $("shift");
+  if (free(shift, ["0", "2"])) shift.value = objective === "supervised" ? "2" : "0";
   const masks = $("masks");
   if (objective === "masked" && masks.value === "disjoint" && !pinned.has("masks")) masks.value = "patches";
 }
@@ -196,7 +199,8 @@ function pretrainConfig() {
     ...PROBES[$("probe").value],
   };
   if (objective !== "supervised") Object.assign(config, { masks: $("masks").value, maskRatio: num("mask-ratio") });
-  if (objective === "contrastive" || objective === "supcon") Object.assign(config, { temperature: num("temperature"), shift: num("shift") });
+  if (objective === "contrastive" || objective === "supcon") Object.assign(config, { temperature: num("temperature") });
+  if (objective !== "masked") config.shift = num("shift");
   return config;
 }
 
@@ -294,6 +298,7 @@ async function notebook() {
   $("objective").value = "supervised";
   $("classes").value = BASE_DIGITS;
   $("pretrain-lr").value = "0.001";
+  $("shift").value = "2";
   $("task-classes").value = "4,9";
   $("budget-kind").value = "fraction";
   $("budget").value = "0.02";

@@ -6,7 +6,9 @@ export const OBJECTIVES = {
     html: `The conv base and a linear head learn to name the digits of a <em>base task</em>
       (by default the 8 digits that are neither 4 nor 9), with cross-entropy
       <code>−log p(y|x)</code>. Labels shape the features: they keep what separates those
-      digits. Use it when a related labelled task exists.`,
+      digits. <em>Shift</em> moves each training image by up to that many pixels (a new random
+      move every step), so the features cannot lean on exact positions; with 2 pixels the base
+      transfers better to 4 vs 9 than without. Use it when a related labelled task exists.`,
   },
   masked: {
     title: "Masked-region prediction (self-supervised)",
