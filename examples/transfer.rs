@@ -42,6 +42,7 @@ fn main() {
     let pretrain_lr: f64 = arg("--pretrain-lr", "0.001").parse().expect("--pretrain-lr X");
     let lr: f64 = arg("--lr", "0.001").parse().expect("--lr X");
     let pretrain_shift: u64 = arg("--pretrain-shift", "2").parse().expect("--pretrain-shift N");
+    let shift: u64 = arg("--shift", "0").parse().expect("--shift N");
     let pretrain_seed: u64 = arg("--pretrain-seed", "0").parse().expect("--pretrain-seed N");
     let pretrain_batch: u64 = arg("--pretrain-batch", "128").parse().expect("--pretrain-batch N");
     let eval_every: u64 = arg("--eval-every", "0").parse().expect("--eval-every N");
@@ -67,7 +68,7 @@ fn main() {
         let mut train_images = 0;
         for seed in 0..seeds {
             let mut config = settings.clone();
-            let extra = json!({ "task": { "classes": [4, 9], "fraction": 0.02, "subsetSeed": seed }, "seed": seed, "steps": steps, "batchSize": batch, "lr": lr, "evalEvery": eval_every });
+            let extra = json!({ "task": { "classes": [4, 9], "fraction": 0.02, "subsetSeed": seed }, "seed": seed, "steps": steps, "batchSize": batch, "lr": lr, "evalEvery": eval_every, "shift": shift });
             config.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
             let r = pollster::block_on(lab.finetune(&config, &mut NativeHooks::default())).unwrap();
             accuracies.push(r.test_accuracy.unwrap() * 100.0);

@@ -318,22 +318,17 @@ pub fn fraction_counts(sizes: &[usize], fraction: f64) -> Vec<usize> {
     let mut counts: Vec<usize> = exact.iter().map(|x| x.floor() as usize).collect();
     let mut by_remainder: Vec<usize> = (0..sizes.len()).collect();
     by_remainder.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
-    let mut left = wanted.saturating_sub(counts.iter().sum());
-    for &class in by_remainder.iter().cycle().take(sizes.len() * 2) {
-        if left == 0 {
-            break;
-        }
-        if counts[class] < sizes[class] {
-            counts[class] += 1;
-            left -= 1;
-        }
+    // The floors fall short of `wanted` by at most one image per class, and a class whose floor
+    // is its whole size has no remainder (fraction ≤ 1), so it is never topped up.
+    let left = wanted.saturating_sub(counts.iter().sum());
+    for &class in by_remainder.iter().take(left) {
+        counts[class] += 1;
     }
     for (count, &size) in counts.iter_mut().zip(sizes) {
         *count = (*count).max(1).min(size);
     }
     counts
 }
-
 
 #[cfg(test)]
 mod tests {

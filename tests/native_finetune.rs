@@ -115,6 +115,7 @@ fn bad_finetune_configs_name_the_field() {
         (json!({ "steps": 0 }), "steps:"),
         (json!({ "lr": 0 }), "lr:"),
         (json!({ "alpha": -1 }), "alpha:"),
+        (json!({ "shift": 9 }), "shift:"),
     ];
     for (config, field) in cases {
         let err = pollster::block_on(lab.finetune(&config, &mut NativeHooks::default())).err().expect("rejected").to_string();

@@ -8,6 +8,7 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use serde_json::Value;
 
+use super::augment::Shifter;
 use super::constraints::{self, Ball, BallNorm, BallScope};
 use super::device_data::DeviceSplit;
 use super::eval;
@@ -67,11 +68,13 @@ pub struct FinetuneConfig {
     pub beta: f64,
     pub ball: Ball,
     pub joint_weight: f64,
+    /// Each training image of the task is moved by up to this many pixels in x and y.
+    pub shift: usize,
     pub run: RunSettings,
 }
 
 impl FinetuneConfig {
-    pub const FIELDS: [&'static str; 8] = ["task", "strategy", "alpha", "beta", "norm", "radius", "scope", "jointWeight"];
+    pub const FIELDS: [&'static str; 9] = ["task", "strategy", "alpha", "beta", "norm", "radius", "scope", "jointWeight", "shift"];
     pub const TASK_FIELDS: [&'static str; 4] = ["classes", "fraction", "shotsPerClass", "subsetSeed"];
 
     pub fn parse(value: &Value, default_seed: u64) -> Result<Self, LabError> {
@@ -97,6 +100,7 @@ impl FinetuneConfig {
                 },
             },
             joint_weight: f.non_negative("jointWeight", 1.0)?,
+            shift: f.integer("shift", 0, 0, 8)? as usize,
             run: RunSettings::parse(&f, 32, 1e-3, default_seed)?,
         })
     }
@@ -149,6 +153,7 @@ pub struct FinetuneTrainer {
     test: DeviceSplit,
     sampler: BatchSampler,
     base_train: Option<(DeviceSplit, BatchSampler)>,
+    shifter: Shifter,
     train_images: usize,
 }
 
@@ -196,6 +201,7 @@ impl FinetuneTrainer {
             train: DeviceSplit::upload(data, &train_split, train_device),
             test: DeviceSplit::upload(data, &test_split, eval_device),
             base_train,
+            shifter: Shifter::new(config.run.seed, 10, config.shift),
         })
     }
 
@@ -226,7 +232,7 @@ impl StepTrainer for FinetuneTrainer {
     fn step(&mut self, _step: usize) -> Result<Tensor<1>, LabError> {
         let model = self.model.take().expect("model present between steps");
         let (images, targets) = self.train.batch(self.sampler.next_batch(self.config.run.batch_size)); // [B, 1, 28, 28], [B]
-        let task_loss = self.loss.forward(model.forward(images), targets); // [1]
+        let task_loss = self.loss.forward(model.forward(self.shifter.apply(images)), targets); // [1]
         let loss = match self.strategy {
             Strategy::Joint => {
                 let (split, sampler) = self.base_train.as_mut().expect("joint has the base task");

@@ -63,7 +63,7 @@ pub fn all_strategies() -> Vec<serde_json::Value> {
     vec![
         json!({ "strategy": "scratch" }),
         json!({ "strategy": "frozen" }),
-        json!({ "strategy": "full" }),
+        json!({ "strategy": "full", "shift": 2 }),
         json!({ "strategy": "joint", "jointWeight": 0.5 }),
         json!({ "strategy": "l2sp", "alpha": 0.1, "beta": 0.01 }),
         json!({ "strategy": "ball", "norm": "l2", "radius": 0.5 }),

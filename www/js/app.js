@@ -227,7 +227,7 @@ function finetuneConfig(entry, seed, shots = null) {
   else task.fraction = num("budget");
   const steps = num("finetune-steps");
   const config = { task, strategy: entry.strategy, steps, batchSize: num("finetune-batch"), lr: num("finetune-lr"), seed,
-    logEvery: 5, evalEvery: Math.max(5, Math.round(steps / 6)) };
+    shift: num("finetune-shift"), logEvery: 5, evalEvery: Math.max(5, Math.round(steps / 6)) };
   let settings = "";
   if (entry.strategy === "l2sp") { Object.assign(config, { alpha: num("alpha"), beta: num("beta") }); settings = `α=${config.alpha} β=${config.beta}`; }
   if (entry.strategy === "joint") { config.jointWeight = num("joint-weight"); settings = `λ=${config.jointWeight}`; }
@@ -235,6 +235,7 @@ function finetuneConfig(entry, seed, shots = null) {
     Object.assign(config, { norm: entry.norm, radius: num(`radius-${entry.norm}`), scope: $("scope").value });
     settings = `${NORM_NAMES[entry.norm]} ε=${config.radius} per ${config.scope}`;
   }
+  if (config.shift > 0) settings = [settings, `shift ${config.shift}`].filter(Boolean).join(" ");
   return { config, settings };
 }
 
@@ -299,6 +300,7 @@ async function notebook() {
   $("classes").value = BASE_DIGITS;
   $("pretrain-lr").value = "0.001";
   $("shift").value = "2";
+  $("finetune-shift").value = "0";
   $("task-classes").value = "4,9";
   $("budget-kind").value = "fraction";
   $("budget").value = "0.02";
