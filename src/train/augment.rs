@@ -4,8 +4,18 @@
 
 use burn::prelude::*;
 
+use crate::config::Fields;
 use crate::data::{PIXELS, SIDE};
+use crate::error::LabError;
 use crate::rng::SplitMix64;
+
+/// The largest shift a config may ask for, in pixels.
+pub const MAX_SHIFT: u64 = 8;
+
+/// The config's `shift` field: an integer in 0..=MAX_SHIFT.
+pub fn parse_shift(f: &Fields, default: u64) -> Result<usize, LabError> {
+    Ok(f.integer("shift", default, 0, MAX_SHIFT)? as usize)
+}
 
 /// A seeded source of random shifts; `max_shift` 0 leaves images as they are.
 pub struct Shifter {

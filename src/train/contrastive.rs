@@ -7,7 +7,7 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use serde_json::Value;
 
-use super::augment::Shifter;
+use super::augment::{self, Shifter};
 use super::contrastive_loss;
 use super::pretrain_settings::{ALL_CLASSES, BASE_TASK_CLASSES, PretrainDefaults, PretrainSettings};
 use super::probe::ProbeSets;
@@ -90,7 +90,7 @@ impl ContrastiveConfig {
             masks: MaskSpec::new(kind, f.positive("maskRatio", 0.5)?, "maskRatio")?,
             positives,
             temperature,
-            shift: f.integer("shift", 0, 0, 8)? as usize,
+            shift: augment::parse_shift(&f, 0)?,
             common: PretrainSettings::parse(&f, &defaults, default_seed)?.evaluate_by_probe_only(&f)?,
         })
     }

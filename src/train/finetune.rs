@@ -8,7 +8,7 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use serde_json::Value;
 
-use super::augment::Shifter;
+use super::augment::{self, Shifter};
 use super::constraints::{self, Ball, BallNorm, BallScope};
 use super::device_data::DeviceSplit;
 use super::eval;
@@ -100,7 +100,7 @@ impl FinetuneConfig {
                 },
             },
             joint_weight: f.non_negative("jointWeight", 1.0)?,
-            shift: f.integer("shift", 0, 0, 8)? as usize,
+            shift: augment::parse_shift(&f, 0)?,
             run: RunSettings::parse(&f, 32, 1e-3, default_seed)?,
         })
     }

@@ -5,7 +5,7 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use serde_json::Value;
 
-use super::augment::Shifter;
+use super::augment::{self, Shifter};
 use super::device_data::DeviceSplit;
 use super::eval;
 use super::pretrain_settings::{BASE_TASK_CLASSES, PretrainDefaults, PretrainSettings};
@@ -34,7 +34,7 @@ impl SupervisedConfig {
         let defaults = PretrainDefaults { classes: &BASE_TASK_CLASSES, batch_size: 128, lr: 1e-3 };
         Ok(Self {
             common: PretrainSettings::parse(&f, &defaults, default_seed)?,
-            shift: f.integer("shift", DEFAULT_SHIFT, 0, 8)? as usize,
+            shift: augment::parse_shift(&f, DEFAULT_SHIFT)?,
         })
     }
 }

@@ -154,8 +154,10 @@ test("Cancel stops a CPU run within a second and the lab stays usable", { timeou
     await page.fill("#pretrain-steps", "5");
     await page.click("#pretrain");
     await page.waitForFunction(() => /^Base: supervised/.test(document.querySelector("#base-summary").textContent), null, { timeout: 300_000 });
-    // A label-efficiency sweep: frozen only, 1 and 3 images per digit, one seed.
+    // A label-efficiency sweep: frozen only, 1 and 3 images per digit, one seed, the task's
+    // images shifted by up to 1 pixel.
     await page.fill("#finetune-steps", "5");
+    await page.fill("#finetune-shift", "1");
     await page.fill("#seeds", "1");
     await page.fill("#sweep-shots", "1,3");
     for (const box of await page.$$("#strategies input:checked")) await box.uncheck();
@@ -164,6 +166,8 @@ test("Cancel stops a CPU run within a second and the lab stays usable", { timeou
     await page.waitForFunction(() => document.querySelectorAll("#runs tbody tr").length === 2 && !document.querySelector("#sweep").disabled, null, { timeout: 300_000 });
     const budgets = await page.$$eval("#runs tbody tr", (trs) => trs.map((tr) => tr.children[3].textContent));
     assert.deepEqual(budgets, ["1/digit (2)", "3/digit (6)"]);
+    const settings = await page.$$eval("#runs tbody tr", (trs) => trs.map((tr) => tr.children[2].textContent));
+    assert.deepEqual(settings, ["shift 1", "shift 1"]);
     assert.equal(await page.textContent("#error"), "");
     assert.deepEqual(errors, []);
   } finally {
